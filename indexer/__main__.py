@@ -1,0 +1,5 @@
+"""`python -m indexer` runs the splib command line."""
+
+from .cli import main
+
+main()

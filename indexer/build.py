@@ -1,0 +1,224 @@
+"""Build and update the Whoosh index from the catalog and the extracted text.
+
+A rebuild writes a new index generation beside the live one and swaps it in with one atomic
+rename (see `Store.publish_index`): searches keep answering from the old generation meanwhile,
+and a rebuild that fails or is killed leaves the old one live. An update clones the live
+generation with hard links (Whoosh never rewrites a committed file), re-indexes only the
+entries whose fingerprint changed, and swaps the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, Report
+from .errors import SplibError
+from .extract import Document
+from .ingest import EntryStatus, Progress, entry_status, no_progress
+from .schema import SCHEMA_VERSION, make_schema
+from .store import EntryRecord, Store, disk_error, now_iso
+
+log = logging.getLogger(__name__)
+
+META = "splib-meta.json"
+# Whoosh's writer buffers postings in memory up to this many MB before flushing a segment.
+WRITER_LIMIT_MB = 256
+
+
+@dataclass(frozen=True)
+class IndexChanges:
+    """What an update found different between the catalog and the live index."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def fingerprint(report: Report, status: EntryStatus, record: EntryRecord | None) -> str:
+    """Changes whenever what the index holds for `report` would change."""
+    key = record.text_key if record and status.state == "text" else "-"
+    return f"{report.fingerprint()}|{key}|{status.source}|{status.url}|{SCHEMA_VERSION}"
+
+
+def read_meta(index_dir: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads((index_dir / META).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data
+
+
+def documents(report: Report, status: EntryStatus,
+              doc: Document | None) -> Iterator[dict[str, Any]]:
+    """The Whoosh documents for one report: its catalog entry, then one per page of text."""
+    common: dict[str, Any] = {
+        "report": report.id, "title": report.title, "org": report.organization,
+        "author": "; ".join(report.authors), "date": report.date,
+        "url": status.url or report.url, "source": status.source or "",
+    }
+    if report.year is not None:
+        common["year"] = report.year
+    summary_parts = [report.summary, *report.topics]
+    if report.prepared_for:
+        summary_parts.append(f"Prepared for {report.prepared_for}")
+    yield {**common, "docid": f"{report.id}#entry", "kind": "entry", "page": 0,
+           "summary": "\n".join(p for p in summary_parts if p)}
+    if doc is None:
+        return
+    for page in doc.pages:
+        if page.text:
+            yield {**common, "docid": f"{report.id}#p{page.number}", "kind": "page",
+                   "page": page.number, "label": page.label, "body": page.text}
+
+
+class IndexBuilder:
+    """Writes index generations into a `Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _plan(self, catalog: Catalog, records: dict[str, EntryRecord]) \
+            -> list[tuple[Report, EntryStatus, str]]:
+        plan = []
+        for report in catalog:
+            status = entry_status(report, records.get(report.id))
+            plan.append((report, status, fingerprint(report, status, records.get(report.id))))
+        return plan
+
+    def _text(self, status: EntryStatus, record: EntryRecord | None) -> Document | None:
+        if status.state != "text" or record is None or record.text_key is None:
+            return None
+        loaded = self.store.load_text(record.text_key)
+        return loaded if isinstance(loaded, Document) else None
+
+    def rebuild(self, catalog: Catalog, records: dict[str, EntryRecord],
+                progress: Progress = no_progress) -> int:
+        """Index every entry into a fresh generation and make it live; return pages indexed."""
+        from whoosh import index
+
+        plan = self._plan(catalog, records)
+        target = self.store.new_index_dir()
+        try:
+            ix = index.create_in(str(target), make_schema())
+            pages = self._write(ix, plan, records, (), progress)
+            self._finish(target, plan, pages)
+        except BaseException as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise disk_error(exc, "writing the index") from None
+            raise
+        return pages
+
+    def changes(self, catalog: Catalog, records: dict[str, EntryRecord]) -> IndexChanges | None:
+        """What differs from the live index, or None when there is no usable live index."""
+        current = self.store.current_index()
+        if current is None:
+            return None
+        meta = read_meta(current)
+        if meta.get("schema") != SCHEMA_VERSION:
+            return None
+        old: dict[str, str] = meta.get("fingerprints", {})
+        new = {report.id: fp for report, _, fp in self._plan(catalog, records)}
+        return IndexChanges(
+            added=tuple(i for i in new if i not in old),
+            changed=tuple(i for i in new if i in old and old[i] != new[i]),
+            removed=tuple(i for i in old if i not in new),
+        )
+
+    def update(self, catalog: Catalog, records: dict[str, EntryRecord], changes: IndexChanges,
+               progress: Progress = no_progress) -> int:
+        """Re-index only `changes` in a clone of the live index; return pages indexed."""
+        from whoosh import index
+
+        current = self.store.current_index()
+        assert current is not None
+        target = self.store.new_index_dir()
+        try:
+            for item in current.iterdir():
+                if item.is_file() and not item.name.endswith("WRITELOCK"):
+                    os.link(item, target / item.name)
+            ix = index.open_dir(str(target))
+            redo = set(changes.added) | set(changes.changed)
+            plan = [step for step in self._plan(catalog, records) if step[0].id in redo]
+            stale = set(changes.changed) | set(changes.removed)
+            self._write(ix, plan, records, tuple(sorted(stale)), progress)
+            pages = self._count_pages(ix)
+            self._finish(target, self._plan(catalog, records), pages)
+        except BaseException as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise disk_error(exc, "updating the index") from None
+            raise
+        return pages
+
+    @staticmethod
+    def _count_pages(ix: Any) -> int:
+        from whoosh.query import Term
+
+        with ix.searcher() as searcher:
+            return len(searcher.search(Term("kind", "page"), limit=None, scored=False))
+
+    def _write(self, ix: Any, plan: Iterable[tuple[Report, EntryStatus, str]],
+               records: dict[str, EntryRecord], delete: tuple[str, ...],
+               progress: Progress) -> int:
+        steps = list(plan)
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        pages = 0
+        try:
+            for report_id in delete:
+                writer.delete_by_term("report", report_id)
+            progress("Indexing", 0, len(steps))
+            for done, (report, status, _) in enumerate(steps, start=1):
+                doc = self._text(status, records.get(report.id))
+                for fields in documents(report, status, doc):
+                    writer.add_document(**fields)
+                    pages += fields["kind"] == "page"
+                progress(f"Indexing ({report.id})", done, len(steps))
+            writer.commit()
+        except BaseException:
+            # A failed commit can leave Whoosh's write lock held; cancel releases it.
+            try:
+                writer.cancel()
+            except Exception as exc:  # the original failure is the one to report
+                log.debug("cancelling the writer failed too: %s", exc)
+            raise
+        return pages
+
+    def _finish(self, target: Path, plan: list[tuple[Report, EntryStatus, str]],
+                pages: int) -> None:
+        meta = {"schema": SCHEMA_VERSION, "built_at": now_iso(), "pages": pages,
+                "entries": len(plan),
+                "fingerprints": {report.id: fp for report, _, fp in plan}}
+        (target / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        self.store.publish_index(target)
+
+
+def open_current(store: Store) -> Any:
+    """Open the live index for reading; raise a person's message when there is none."""
+    from whoosh import index
+
+    from .errors import IndexMissingError
+
+    for _ in range(3):  # CURRENT may move under us between reading it and opening the folder
+        current = store.current_index()
+        if current is None:
+            raise IndexMissingError(
+                f"No index in {store.root} yet. Run `splib rebuild` first."
+            )
+        try:
+            return index.open_dir(str(current))
+        except (FileNotFoundError, index.EmptyIndexError):
+            continue
+        except OSError as exc:
+            raise SplibError(f"Cannot open the index in {current}: {exc.strerror}.") from None
+    raise SplibError(f"The index in {store.root} kept changing while opening it; try again.")

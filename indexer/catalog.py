@@ -1,0 +1,240 @@
+"""Read and validate the library's catalog (`corpus/catalog.toml`) into `Report` entries.
+
+The catalog is TOML with one `[[report]]` table per report. Validation collects every problem
+and names the entry and field at fault, so a person can fix the file in one pass; nothing on
+disk changes when the catalog is bad.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import CatalogError, NotFoundError
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_DATE_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
+
+REQUIRED = ("id", "title")
+STRINGS = ("id", "title", "organization", "prepared_for", "date", "summary", "url", "path",
+           "password")
+LISTS = ("authors", "topics", "links")
+KNOWN = frozenset(STRINGS + LISTS)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One catalog entry: what the library says about a report and where to get it."""
+
+    id: str
+    title: str
+    organization: str = ""
+    prepared_for: str = ""
+    authors: tuple[str, ...] = ()
+    date: str = ""
+    summary: str = ""
+    topics: tuple[str, ...] = ()
+    url: str = ""
+    links: tuple[str, ...] = ()
+    path: Path | None = None
+    password: str = ""
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date[:4]) if self.date else None
+
+    def fingerprint(self) -> str:
+        """A hash of every field, so an edited entry is noticed by `update`."""
+        fields = asdict(self)
+        fields["path"] = str(self.path) if self.path else ""
+        blob = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The validated catalog: its entries in file order."""
+
+    path: Path
+    reports: tuple[Report, ...]
+
+    def __iter__(self) -> Iterator[Report]:
+        return iter(self.reports)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def get(self, report_id: str) -> Report:
+        for report in self.reports:
+            if report.id == report_id:
+                return report
+        raise NotFoundError(
+            f"No report with id {report_id!r} in {self.path}. "
+            "Run `splib status` to list the ids."
+        )
+
+    def select(self, ids: tuple[str, ...] | list[str]) -> tuple[Report, ...]:
+        """The entries with the given ids (all of them when `ids` is empty)."""
+        if not ids:
+            return self.reports
+        return tuple(self.get(i) for i in ids)
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read and validate the catalog at `path`; raise `CatalogError` listing every problem."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(
+            f"No catalog at {path}. Create it (see the README's 'Catalog format') "
+            "or point to one with --catalog."
+        ) from None
+    except OSError as exc:
+        raise CatalogError(f"Cannot read the catalog {path}: {exc.strerror}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"{path} is not UTF-8 text (bad byte at offset {exc.start}). Save it as UTF-8."
+        ) from None
+    return parse_catalog(text, path)
+
+
+def parse_catalog(text: str, path: Path) -> Catalog:
+    """Validate catalog TOML `text`; relative `path` fields resolve against `path`'s folder."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path} is not valid TOML: {exc}. Fix that line and try again.") \
+            from None
+    problems: list[str] = []
+    extra = sorted(set(data) - {"report"})
+    if extra:
+        problems.append(
+            f"unknown top-level key(s) {', '.join(map(repr, extra))}: "
+            "the catalog holds only [[report]] tables"
+        )
+    tables = data.get("report", [])
+    if not isinstance(tables, list):
+        raise CatalogError(f"{path}: `report` must be written as [[report]] tables.")
+    reports: list[Report] = []
+    seen: dict[str, int] = {}
+    for number, table in enumerate(tables, start=1):
+        report = _validate(number, table, path.parent, problems)
+        if report is None:
+            continue
+        if report.id in seen:
+            problems.append(
+                f"report {number} (`{report.id}`): `id` is already used by report "
+                f"{seen[report.id]}; ids must be unique"
+            )
+            continue
+        seen[report.id] = number
+        reports.append(report)
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise CatalogError(
+            f"{path} has {len(problems)} problem(s); fix them and run the command again:\n"
+            f"{listing}"
+        )
+    return Catalog(path=path, reports=tuple(reports))
+
+
+def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Report | None:
+    if not isinstance(table, Mapping):
+        problems.append(f"report {number}: must be a table of fields")
+        return None
+    ident = table.get("id")
+    where = f"report {number}" + (f" (`{ident}`)" if isinstance(ident, str) else "")
+    before = len(problems)
+    for key in sorted(set(table) - KNOWN):
+        problems.append(
+            f"{where}: unknown key `{key}` (known keys: {', '.join(sorted(KNOWN))})"
+        )
+    for key in REQUIRED:
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}: `{key}` is required and must be a non-empty string")
+    for key in STRINGS:
+        if key in table and not isinstance(table[key], str):
+            problems.append(f"{where}: `{key}` must be a string, got {table[key]!r}")
+    for key in LISTS:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"{where}: `{key}` must be a list of strings, got {value!r}")
+    if isinstance(ident, str) and ident and not _ID_RE.match(ident):
+        problems.append(
+            f"{where}: `id` must be a lower-case slug (letters, digits, '.', '_', '-'), "
+            f"got {ident!r}"
+        )
+    date = table.get("date", "")
+    if isinstance(date, str) and date and not _valid_date(date):
+        example = "2008-08"
+        problems.append(
+            f"{where}: `date` must look like {example} (YYYY, YYYY-MM or YYYY-MM-DD), "
+            f"got {date!r}"
+        )
+    url = table.get("url", "")
+    if isinstance(url, str) and url:
+        problem = url_problem(url)
+        if problem:
+            problems.append(f"{where}: `url` {problem}")
+    links = table.get("links", [])
+    if isinstance(links, list):
+        for link in links:
+            if isinstance(link, str) and url_problem(link):
+                problems.append(f"{where}: `links` entry {link!r} {url_problem(link)}")
+    if len(problems) > before:
+        return None
+    path_value = table.get("path", "")
+    return Report(
+        id=table["id"],
+        title=" ".join(table["title"].split()),
+        organization=table.get("organization", "").strip(),
+        prepared_for=table.get("prepared_for", "").strip(),
+        authors=tuple(a.strip() for a in table.get("authors", [])),
+        date=date,
+        summary=table.get("summary", "").strip(),
+        topics=tuple(t.strip() for t in table.get("topics", [])),
+        url=url,
+        links=tuple(table.get("links", [])),
+        path=(base / path_value) if path_value else None,
+        password=table.get("password", ""),
+    )
+
+
+def _valid_date(date: str) -> bool:
+    match = _DATE_RE.match(date)
+    if not match:
+        return False
+    year, month, day = match.groups()
+    if day:
+        import datetime
+
+        try:
+            datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            return False
+    return True
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be fetched, or None: only http(s), with a host, without credentials."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"is not a valid address: {url!r}"
+    if parts.scheme not in ("http", "https"):
+        return f"must start with http:// or https:// (got {parts.scheme or 'no'} scheme: {url!r})"
+    if not parts.hostname:
+        return f"has no host name: {url!r}"
+    if parts.username or parts.password:
+        return "must not carry a user name or password; remove the `user:pass@` part"
+    return None

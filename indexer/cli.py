@@ -1,0 +1,381 @@
+"""The `splib` command line: parse options, call one `Library` method, print the result.
+
+Results go to stdout, progress and messages to stderr, so `splib search --json ... | jq` works.
+Library errors (`SplibError`) become one-line messages with exit status 1; bad options are
+usage errors (exit 2). No traceback reaches a person unless they ask with -v.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from .errors import SplibError
+from .ingest import EntryStatus
+from .library import BuildReport, Library
+from .search import Hit, SearchResults, Snippet
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class SplibGroup(click.Group):
+    """Turns library errors into one-line messages, and anything else into a short report."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SplibError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing half-done was kept.", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                raise
+            raise click.ClickException(
+                f"splib failed unexpectedly ({type(exc).__name__}: {exc}). This is a bug; run "
+                "the command again with -v for details and report it."
+            ) from None
+
+
+@click.group(cls=SplibGroup, context_settings=CONTEXT)
+@click.option("--catalog", type=click.Path(dir_okay=False), envvar="SPLIB_CATALOG",
+              default="corpus/catalog.toml", show_default=True,
+              help="The catalog file (also SPLIB_CATALOG).")
+@click.option("--data", type=click.Path(file_okay=False), envvar="SPLIB_DATA",
+              default=".splib", show_default=True,
+              help="The data folder: fetched files, text, index (also SPLIB_DATA).")
+@click.option("-v", "--verbose", is_flag=True, help="Show what happens, on stderr.")
+@click.version_option(package_name="splib")
+@click.pass_context
+def main(ctx: click.Context, catalog: str, data: str, verbose: bool) -> None:
+    """Full-text search over a library of reports.
+
+    \b
+    Example session:
+      splib rebuild                      # fetch, extract and index corpus/catalog.toml
+      splib search "T visa" certification
+      splib status                       # which reports have full text, and why not
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not verbose:
+        # urllib3 warns on every retry; the entry's recorded reason says what matters.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
+        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    ctx.obj = Library(catalog=catalog, data=data)
+
+
+pass_library = click.make_pass_decorator(Library)
+
+
+class ProgressBar:
+    """A `Progress` callback drawing a click progress bar per stage on stderr."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        stage, _, item = label.partition(" (")
+        if stage != self.stage or self.bar is None:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=max(total, 1), label=stage, file=sys.stderr,
+                                         show_pos=True, show_percent=False,
+                                         item_show_func=lambda x: x)
+            self.bar.__enter__()
+        self.bar.update(max(0, done - self.bar.pos), current_item=item.rstrip(")") or None)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _jobs_option(f: Any) -> Any:
+    return click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True,
+                        help="Reports fetched and extracted at once.")(f)
+
+
+@main.command()
+@click.argument("ids", nargs=-1)
+@click.option("--refetch", is_flag=True, help="Ask every source again (conditional requests).")
+@_jobs_option
+@pass_library
+def fetch(lib: Library, ids: tuple[str, ...], refetch: bool, jobs: int) -> None:
+    """Fetch and extract reports that are missing or changed (all, or the IDS given).
+
+    \b
+    Examples:
+      splib fetch
+      splib fetch wi-doj-baseline-2013 --refetch
+    """
+    bar = ProgressBar()
+    try:
+        statuses = lib.fetch(ids, refetch=refetch, jobs=jobs, progress=bar)
+    finally:
+        bar.close()
+    _print_status_table(statuses)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--password", default="", help="Password of an encrypted PDF.")
+@pass_library
+def extract(lib: Library, file: str, as_json: bool, password: str) -> None:
+    """Print the text of a local PDF, HTML or text FILE as the ingester sees it.
+
+    \b
+    Examples:
+      splib extract report.pdf
+      splib extract report.pdf --json | jq '.pages[3].text'
+    """
+    doc = lib.extract(file, password=password)
+    if as_json:
+        data = doc.to_json()
+        click.echo(json.dumps({k: data[k] for k in ("media_type", "title", "pages", "warnings")},
+                              ensure_ascii=False, indent=1))
+        return
+    if doc.title:
+        click.echo(f"Title: {doc.title}")
+    for page in doc.pages:
+        label = f" (printed {page.label})" if page.label else ""
+        click.echo(f"--- page {page.number}{label} ---")
+        click.echo(page.text)
+    for warning in doc.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_library
+def status(lib: Library, as_json: bool) -> None:
+    """Show each catalog entry: full text, summary only, or error, and why.
+
+    \b
+    Examples:
+      splib status
+      splib status --json | jq '.entries[] | select(.state != "text")'
+    """
+    statuses = lib.status()
+    if as_json:
+        keys = ("id", "state", "source", "pages", "chars", "fetched_at", "error")
+        entries = [{k: getattr(s, k) for k in keys} for s in statuses]
+        click.echo(json.dumps({"entries": entries}, ensure_ascii=False, indent=1))
+        return
+    _print_status_table(statuses)
+
+
+def _print_status_table(statuses: Sequence[EntryStatus]) -> None:
+    rows = [("ID", "STATE", "SOURCE", "PAGES", "CHARS", "FETCHED")]
+    for s in statuses:
+        rows.append((s.id, s.state, s.source or "-", str(s.pages), f"{s.chars:,}",
+                     (s.fetched_at or "-").replace("T", " ").rstrip("Z")))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    problems = [s for s in statuses if s.error]
+    if problems:
+        click.echo("")
+        for s in problems:
+            click.echo(f"{s.id}: {s.error}")
+
+
+@main.command()
+@click.option("--refetch", is_flag=True, help="Ask every source again (conditional requests).")
+@click.option("--offline", is_flag=True, help="Use only what the data folder already has.")
+@_jobs_option
+@pass_library
+def rebuild(lib: Library, refetch: bool, offline: bool, jobs: int) -> None:
+    """Fetch what is missing, extract what is new, and build a fresh index.
+
+    The new index replaces the old one in one step: searches keep working meanwhile, and a
+    rebuild that fails leaves the old index in place.
+
+    \b
+    Examples:
+      splib rebuild
+      splib rebuild --offline --jobs 2
+    """
+    if refetch and offline:
+        raise click.UsageError("--refetch and --offline contradict each other; pick one.")
+    bar = ProgressBar()
+    try:
+        report = lib.rebuild(refetch=refetch, offline=offline, jobs=jobs, progress=bar)
+    finally:
+        bar.close()
+    _print_build(report, "Rebuilt the index")
+
+
+@main.command()
+@click.option("--refetch", is_flag=True, help="Ask every source whether it changed.")
+@click.option("--offline", is_flag=True, help="Use only what the data folder already has.")
+@_jobs_option
+@pass_library
+def update(lib: Library, refetch: bool, offline: bool, jobs: int) -> None:
+    """Re-index only what changed in the catalog or at the sources; retry failed entries.
+
+    \b
+    Examples:
+      splib update
+      splib update --refetch
+    """
+    if refetch and offline:
+        raise click.UsageError("--refetch and --offline contradict each other; pick one.")
+    bar = ProgressBar()
+    try:
+        report = lib.update(refetch=refetch, offline=offline, jobs=jobs, progress=bar)
+    finally:
+        bar.close()
+    if not report.reindexed:
+        click.echo(f"Nothing changed; the index is up to date ({report.pages} pages, "
+                   f"{report.seconds:.1f} s).", err=True)
+        _print_problems(report)
+        return
+    changes = report.changes
+    if changes is not None:
+        parts = [f"{len(v)} {k}" for k, v in (("added", changes.added),
+                 ("changed", changes.changed), ("removed", changes.removed)) if v]
+        click.echo("Re-indexed: " + ", ".join(parts) + ".", err=True)
+    _print_build(report, "Updated the index")
+
+
+def _print_build(report: BuildReport, what: str) -> None:
+    click.echo(
+        f"{what}: {len(report.with_text)} reports with full text, "
+        f"{len(report.summary_only)} summary only, {len(report.errors)} errors; "
+        f"{report.pages} pages indexed in {report.seconds:.1f} s.", err=True)
+    _print_problems(report)
+
+
+def _print_problems(report: BuildReport) -> None:
+    for entry in report.entries:
+        if entry.state != "text" and entry.error:
+            click.echo(f"  {entry.id} ({entry.state}): {entry.error}", err=True)
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Reports to show.")
+@click.option("--pages", "-p", type=click.IntRange(0, 50), default=3, show_default=True,
+              help="Snippets (best pages) per report.")
+@click.option("--org", help="Only reports whose organisation has these words.")
+@click.option("--year", help="Only reports of a year or range: 2013 or 2008-2013.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_library
+def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: str | None,
+           year: str | None, as_json: bool) -> None:
+    """Search inside the reports and their summaries (see the README's query syntax).
+
+    \b
+    Examples:
+      splib search housing for survivors
+      splib search '"certification letter"' --year 2008-2013
+      splib search 'title:needs OR org:justice' --json | jq '.results[0]'
+    """
+    results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year)
+    if as_json:
+        click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
+        return
+    _print_results(results, color=sys.stdout.isatty())
+
+
+def _print_results(results: SearchResults, color: bool) -> None:
+    if results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}", err=True)
+    if not results.results:
+        click.echo(f"No reports match {results.query!r}.", err=True)
+        return
+    if results.fallback:
+        click.echo("No report has all the words; showing reports with any of them.", err=True)
+    click.echo(f"{results.total} report(s) match; showing {len(results.results)}.", err=True)
+    for rank, hit in enumerate(results.results, start=1):
+        _print_hit(rank, hit, color)
+
+
+def _print_hit(rank: int, hit: Hit, color: bool) -> None:
+    click.echo("")
+    title = click.style(hit.title, bold=True) if color else hit.title
+    click.echo(f"{rank}. {title}")
+    facts = [x for x in (hit.organization, hit.date) if x]
+    facts.append({"archive": "text from the web archive", "cache": "text from an earlier copy",
+                  "path": "text from a local file", "origin": "text from the source"}
+                 .get(hit.source, "summary only"))
+    click.echo("   " + " · ".join(facts))
+    if hit.url:
+        click.echo(f"   {hit.url}")
+    for snip in hit.snippets:
+        if snip.page is None:
+            where = "summary"
+        else:
+            where = f"p. {snip.page}" + (f" (printed {snip.label})"
+                                         if snip.label and snip.label != str(snip.page) else "")
+        click.echo(f"   {where}: {mark(snip, color)}")
+
+
+def mark(snip: Snippet, color: bool) -> str:
+    """The snippet's text with its highlights in bold colour, or between ** when not a TTY."""
+    out, last = [], 0
+    for start, end in snip.highlights:
+        out.append(snip.text[last:start])
+        word = snip.text[start:end]
+        out.append(click.style(word, bold=True, fg="yellow") if color else f"**{word}**")
+        last = end
+    out.append(snip.text[last:])
+    return "".join(out).strip()
+
+
+@main.command()
+@click.argument("report_id", metavar="ID")
+@click.option("--text", "with_text", is_flag=True, help="Print the whole extracted text.")
+@click.option("--page", type=click.IntRange(1), help="Print the text of this page only.")
+@pass_library
+def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> None:
+    """Show a catalog entry, its status and its extracted text.
+
+    \b
+    Examples:
+      splib show aspe-needs-2008
+      splib show aspe-needs-2008 --page 4
+    """
+    view = lib.show(report_id)
+    r, s = view.report, view.status
+    fields = [("Title", r.title), ("Organization", r.organization),
+              ("Prepared for", r.prepared_for), ("Authors", "; ".join(r.authors)),
+              ("Date", r.date), ("URL", r.url), ("Local file", str(r.path) if r.path else ""),
+              ("State", s.state), ("Text from", s.source or ""),
+              ("Indexed address", s.url if s.url != r.url else ""),
+              ("Pages", str(s.pages) if s.pages else ""),
+              ("Fetched", s.fetched_at or ""), ("Problem", s.error or "")]
+    for name, value in fields:
+        if value:
+            click.echo(f"{name + ':':<17}{value}")
+    if r.summary:
+        click.echo(f"\n{r.summary}")
+    for number, topic in enumerate(r.topics, start=1):
+        click.echo(f"  ({number}) {topic}")
+    for warning in view.warnings:
+        click.echo(f"note: {warning}", err=True)
+    if not (with_text or page):
+        return
+    if view.document is None:
+        raise SplibError(f"{r.id} has no extracted text ({s.error or s.state}).")
+    pages = view.document.pages
+    if page is not None:
+        chosen = [p for p in pages if p.number == page]
+        if not chosen:
+            raise SplibError(f"{r.id} has pages 1-{len(pages)}; there is no page {page}.")
+        pages = tuple(chosen)
+    for p in pages:
+        label = f" (printed {p.label})" if p.label else ""
+        click.echo(f"\n--- page {p.number}{label} ---\n{p.text}")

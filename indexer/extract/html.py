@@ -1,0 +1,98 @@
+"""HTML to text: the page's main content, without menus, sidebars and footers.
+
+Main content comes from trafilatura (a well-kept boilerplate remover); BeautifulSoup reads the
+title, meta description and links. The charset is detected from the bytes (BOM, declared
+charset, then statistics) rather than trusted from an HTTP header. An HTML page is one page.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from urllib.parse import urldefrag
+
+from ..errors import ExtractionError
+from . import HTML, Document, Page
+from .normalize import normalize_text
+
+log = logging.getLogger(__name__)
+
+# Below this many characters, trafilatura probably missed the article (or the page is a
+# stub); the whole visible text is the better answer then.
+MIN_MAIN_CHARS = 200
+_NON_CONTENT = ("script", "style", "noscript", "template", "nav", "footer", "header", "aside",
+                "form", "svg")
+
+
+def decode_html(data: bytes) -> tuple[str, str | None]:
+    """Decode HTML bytes by BOM, declared charset or detection; return (text, encoding)."""
+    from bs4 import UnicodeDammit
+
+    dammit = UnicodeDammit(data, is_html=True)
+    if dammit.unicode_markup is None:
+        return data.decode("utf-8", errors="replace"), None
+    return dammit.unicode_markup, dammit.original_encoding
+
+
+def extract_html(data: bytes) -> Document:
+    """Extract the main text, title, description and links of an HTML page."""
+    from bs4 import BeautifulSoup
+
+    markup, encoding = decode_html(data)
+    found: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # bs4 and trafilatura warn on odd markup; we cope
+        try:
+            soup = BeautifulSoup(markup, "lxml")
+        except Exception as exc:  # lxml refuses some pathological documents outright
+            raise ExtractionError(f"unreadable HTML: {exc}") from None
+        title = _clean(soup.title.get_text(" ") if soup.title else "")
+        description = ""
+        meta = soup.find("meta", attrs={"name": "description"})
+        if meta is not None and isinstance(meta.get("content"), str):
+            description = _clean(str(meta["content"]))
+        links: list[str] = []
+        for anchor in soup.find_all("a", href=True):
+            href = urldefrag(str(anchor["href"]).strip())[0]
+            if href.startswith(("http://", "https://")) and href not in links:
+                links.append(href)
+        main = _main_content(markup)
+        if len(main) < MIN_MAIN_CHARS:
+            for tag in soup(list(_NON_CONTENT)):
+                tag.decompose()
+            body = soup.body or soup
+            visible = normalize_text(body.get_text("\n"))
+            if len(visible) > len(main):
+                if main or visible:
+                    found.append("main content not recognised; the page's whole text is used")
+                main = visible
+    if encoding and encoding.lower() not in ("utf-8", "ascii"):
+        found.append(f"read as {encoding}")
+    if not main.strip():
+        raise ExtractionError("the HTML page has no text")
+    return Document(
+        media_type=HTML,
+        pages=(Page(number=1, text=main),),
+        title=title or None,
+        description=description or None,
+        links=tuple(links),
+        warnings=tuple(found),
+    )
+
+
+def _main_content(markup: str) -> str:
+    import trafilatura
+
+    try:
+        text = trafilatura.extract(
+            markup, include_comments=False, include_tables=True, include_links=False,
+            favor_recall=True, deduplicate=False,
+        )
+    except Exception as exc:  # trafilatura gives up on some markup; the fallback takes over
+        log.debug("trafilatura failed: %s", exc)
+        return ""
+    return normalize_text(text or "")
+
+
+def _clean(text: str) -> str:
+    return " ".join(normalize_text(text).split())

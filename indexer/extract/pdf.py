@@ -1,0 +1,125 @@
+"""PDF to pages with pypdf.
+
+Each page keeps its physical 1-based number (what a viewer's `#page=N` opens) and, where the
+PDF defines page labels, its printed label ("iv", "12"). Encrypted files open with the empty
+password or the catalog's `password`; a PDF without a text layer is an error with that reason,
+not an empty success.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+
+from ..errors import ExtractionError
+from . import PDF, Document, Page
+from .normalize import normalize_text
+
+log = logging.getLogger(__name__)
+
+# Fewer letters than this over the whole document means there is no text layer to speak of
+# (page numbers and stray marks on scanned pages).
+MIN_LETTERS = 20
+
+
+def extract_pdf(data: bytes, password: str = "") -> Document:
+    """Extract the text of the PDF `data` page by page."""
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
+
+    found: list[str] = []
+    with warnings.catch_warnings():
+        # pypdf warns about every malformation it repairs; we report pages, not its noise.
+        warnings.simplefilter("ignore")
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            _unlock(reader, password)
+            count = len(reader.pages)
+        except ExtractionError:
+            raise
+        except FileNotDecryptedError:
+            raise ExtractionError(_locked_message(password)) from None
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+                AssertionError, RecursionError, OverflowError) as exc:
+            raise ExtractionError(f"damaged PDF: {_words(exc)}") from None
+        labels = _labels(reader, count)
+        pages: list[Page] = []
+        for index in range(count):
+            try:
+                raw = reader.pages[index].extract_text() or ""
+            except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+                    AssertionError, RecursionError, OverflowError, ZeroDivisionError) as exc:
+                found.append(f"page {index + 1}: text could not be read ({_words(exc)})")
+                raw = ""
+            pages.append(Page(number=index + 1, text=normalize_text(raw), label=labels[index]))
+        title = _title(reader)
+    if count == 0:
+        raise ExtractionError("damaged PDF: it has no pages")
+    letters = sum(ch.isalpha() for p in pages for ch in p.text)
+    if letters < MIN_LETTERS:
+        raise ExtractionError(
+            "no text layer (scanned?): the PDF has pages but no text to search; "
+            "an OCR'd copy would make it searchable"
+        )
+    empty = [p.number for p in pages if not p.text]
+    if empty:
+        found.append(f"{len(empty)} of {count} pages have no text (images only?)")
+    return Document(media_type=PDF, pages=tuple(pages), title=title, warnings=tuple(found))
+
+
+def _unlock(reader: object, password: str) -> None:
+    from pypdf import PasswordType, PdfReader
+
+    assert isinstance(reader, PdfReader)
+    if not reader.is_encrypted:
+        return
+    try:
+        for attempt in ("", password) if password else ("",):
+            if reader.decrypt(attempt) != PasswordType.NOT_DECRYPTED:
+                return
+    except NotImplementedError as exc:
+        raise ExtractionError(f"encrypted with an unsupported method: {exc}") from None
+    raise ExtractionError(_locked_message(password))
+
+
+def _locked_message(password: str) -> str:
+    if password:
+        return "encrypted: the catalog entry's `password` does not open it; check the password"
+    return "encrypted: add `password` to the catalog entry"
+
+
+def _labels(reader: object, count: int) -> list[str | None]:
+    """Printed page labels where the PDF defines them, else None for every page."""
+    from pypdf import PdfReader
+
+    assert isinstance(reader, PdfReader)
+    try:
+        root = reader.trailer["/Root"].get_object()
+        if "/PageLabels" not in root:  # type: ignore[operator]
+            return [None] * count
+        labels: list[str | None] = list(reader.page_labels)
+    except Exception as exc:  # a broken label tree must not cost the text
+        log.debug("page labels unreadable: %s", exc)
+        return [None] * count
+    return (labels + [None] * count)[:count]
+
+
+def _title(reader: object) -> str | None:
+    from pypdf import PdfReader
+
+    assert isinstance(reader, PdfReader)
+    try:
+        meta = reader.metadata
+        title = meta.title if meta else None
+    except Exception:  # metadata is a nicety; a broken info dict must not cost the text
+        return None
+    if not isinstance(title, str):
+        return None
+    title = normalize_text(title)
+    return title or None
+
+
+def _words(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]

@@ -1,0 +1,167 @@
+"""Fetch and extract catalog entries into the data folder, one outcome per entry.
+
+Each entry ends with an `EntryRecord`: its last good source, the text's cache key and page
+count, or the reason it has none. A failure is recorded on its entry and the run goes on; the
+manifest is saved after every entry, so a killed run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from enum import Enum
+
+from .catalog import Report
+from .errors import ExtractionError, FetchError
+from .extract import Document
+from .extract.isolate import Limits, extract_isolated
+from .fetch import Fetcher
+from .store import EntryRecord, Store, now_iso
+
+log = logging.getLogger(__name__)
+
+# (what is being done, how many done, how many in all)
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(label: str, done: int, total: int) -> None:
+    """A `Progress` that shows nothing."""
+
+
+class FetchMode(Enum):
+    """Which entries with a `url` go to the network."""
+
+    NONE = "none"  # offline: use what the data folder has
+    MISSING = "missing"  # entries never fetched, and those whose last fetch failed
+    ALL = "all"  # every entry, with conditional requests (cheap when unchanged)
+
+
+@dataclass(frozen=True)
+class EntryStatus:
+    """What `splib status` shows for one catalog entry."""
+
+    id: str
+    state: str  # "text" | "summary-only" | "error"
+    source: str | None  # "path" | "origin" | "archive" | "cache"
+    pages: int
+    chars: int
+    fetched_at: str | None
+    error: str | None
+    url: str | None = None  # where the indexed bytes came from (the archive copy, if so)
+
+
+def entry_status(report: Report, record: EntryRecord | None) -> EntryStatus:
+    """The status of `report` given what the data folder recorded for it."""
+    record = record or EntryRecord()
+    src = record.source
+    source = None
+    if src is not None:
+        source = "cache" if record.fetch_error else src.origin
+    if record.text_key and not record.extract_error and src is not None:
+        state, error = "text", record.fetch_error
+    elif record.extract_error and src is not None:
+        state, error = "error", record.extract_error
+    elif report.path is not None and record.fetch_error:
+        state, error = "error", record.fetch_error
+    elif not report.url and report.path is None:
+        state, error = "summary-only", "the catalog gives no `url` or `path` for it"
+    elif record.fetch_error:
+        state, error = "summary-only", record.fetch_error
+    else:
+        state, error = "summary-only", "not fetched yet; run `splib fetch`"
+    return EntryStatus(
+        id=report.id, state=state, source=source, pages=record.pages if state == "text" else 0,
+        chars=record.chars if state == "text" else 0,
+        fetched_at=src.fetched_at if src else None, error=error,
+        url=src.final_url if src and src.origin != "path" else (report.url or None),
+    )
+
+
+def wants_fetch(report: Report, record: EntryRecord | None, mode: FetchMode) -> bool:
+    """Whether `report` goes to its source this run."""
+    if report.path is not None:
+        return True  # a local file is re-read every time: cheap, and edits are noticed
+    if not report.url or mode is FetchMode.NONE:
+        return False
+    if mode is FetchMode.ALL or record is None or record.source is None:
+        return True
+    return bool(record.fetch_error or (record.extract_error and _transient(record.extract_error)))
+
+
+def _transient(error: str) -> bool:
+    return error.startswith(("timed out", "too large", "the extractor crashed",
+                             "the extractor failed"))
+
+
+class Ingester:
+    """Brings entries' sources and text up to date in a `Store`."""
+
+    def __init__(self, store: Store, fetcher: Fetcher, limits: Limits) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.limits = limits
+
+    def ingest_one(self, report: Report, record: EntryRecord | None,
+                   mode: FetchMode) -> EntryRecord:
+        """Fetch (as `mode` says) and extract one entry; never raises for a bad source."""
+        record = record or EntryRecord()
+        if wants_fetch(report, record, mode):
+            try:
+                if report.path is not None:
+                    fetched = self.fetcher.read_path(report, record.source)
+                else:
+                    fetched = self.fetcher.fetch_url(report.url, record.source)
+                record = record.with_changes(source=fetched.record, fetch_error=None)
+            except FetchError as exc:
+                log.info("%s: fetch failed: %s", report.id, exc)
+                # The last good copy, if any, stays and is used.
+                record = record.with_changes(fetch_error=str(exc))
+        record = record.with_changes(checked_at=now_iso())
+        if record.source is None or not self.store.has_source(record.source.sha256):
+            return record.with_changes(source=None, text_key=None, pages=0, chars=0,
+                                       extract_error=None)
+        return self._extract(report, record)
+
+    def _extract(self, report: Report, record: EntryRecord) -> EntryRecord:
+        assert record.source is not None
+        key = self.store.text_key(record.source.sha256, report.password)
+        outcome = self.load_or_extract(key, record.source.sha256, report.password)
+        if isinstance(outcome, ExtractionError):
+            return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
+                                       chars=0, warnings=())
+        return record.with_changes(text_key=key, extract_error=None, pages=len(outcome.pages),
+                                   chars=outcome.chars, warnings=outcome.warnings)
+
+    def load_or_extract(self, key: str, sha256: str, password: str) -> Document | ExtractionError:
+        cached = self.store.load_text(key)
+        if cached is not None:
+            return cached
+        try:
+            outcome: Document | ExtractionError = extract_isolated(
+                self.store.source_path(sha256), password, self.limits)
+        except ExtractionError as exc:
+            outcome = exc
+        if isinstance(outcome, Document) or not _transient(str(outcome)):
+            # Deterministic failures (encrypted, scanned, damaged) are remembered as well, so
+            # an unchanged bad file is not re-tried on every rebuild; limits are not.
+            self.store.save_text(key, outcome)
+        return outcome
+
+    def ingest(self, reports: Iterable[Report], records: dict[str, EntryRecord],
+               mode: FetchMode, jobs: int = 1,
+               progress: Progress = no_progress) -> dict[str, EntryRecord]:
+        """Ingest `reports`, updating and saving `records` as each one finishes."""
+        todo = list(reports)
+        total = len(todo)
+        progress("Fetching and extracting", 0, total)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(self.ingest_one, r, records.get(r.id), mode): r
+                       for r in todo}
+            for done, future in enumerate(as_completed(futures), start=1):
+                report = futures[future]
+                records[report.id] = future.result()
+                self.store.save_manifest(records)
+                progress(f"Fetching and extracting ({report.id})", done, total)
+        return records

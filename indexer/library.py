@@ -1,0 +1,222 @@
+"""`Library`: the public API every command goes through.
+
+A `Library` ties a catalog file to a data folder. Each method is one job (fetch, rebuild,
+update, search, status, show, extract) and returns typed results; the CLI only prints them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .build import IndexBuilder, IndexChanges, open_current
+from .catalog import Catalog, Report, load_catalog
+from .errors import ExtractionError
+from .extract import Document
+from .extract.isolate import Limits, extract_isolated
+from .fetch import Fetcher, FetchSettings
+from .ingest import (
+    EntryStatus,
+    FetchMode,
+    Ingester,
+    Progress,
+    entry_status,
+    no_progress,
+    wants_fetch,
+)
+from .search import SearchResults, search
+from .store import EntryRecord, Store, disk_error
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CATALOG = Path("corpus/catalog.toml")
+DEFAULT_DATA = Path(".splib")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a rebuild or update did."""
+
+    entries: tuple[EntryStatus, ...]
+    pages: int  # pages in the live index afterwards
+    seconds: float
+    changes: IndexChanges | None = None  # for an update: what was re-indexed
+    reindexed: bool = True  # False when an update found nothing to do
+
+    @property
+    def with_text(self) -> tuple[EntryStatus, ...]:
+        return tuple(e for e in self.entries if e.state == "text")
+
+    @property
+    def summary_only(self) -> tuple[EntryStatus, ...]:
+        return tuple(e for e in self.entries if e.state == "summary-only")
+
+    @property
+    def errors(self) -> tuple[EntryStatus, ...]:
+        return tuple(e for e in self.entries if e.state == "error")
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """A catalog entry with its status and, when there is one, its extracted text."""
+
+    report: Report
+    status: EntryStatus
+    document: Document | None
+    warnings: tuple[str, ...] = field(default=())
+
+
+class Library:
+    """A catalog and its data folder.
+
+    >>> lib = Library(catalog="corpus/catalog.toml", data=".splib")  # doctest: +SKIP
+    >>> lib.rebuild(offline=True)                                     # doctest: +SKIP
+    >>> lib.search('"T visa" certification').results[0].title         # doctest: +SKIP
+    """
+
+    def __init__(self, catalog: str | Path | None = None, data: str | Path | None = None, *,
+                 fetch: FetchSettings | None = None, limits: Limits | None = None) -> None:
+        self.catalog_path = Path(catalog or os.environ.get("SPLIB_CATALOG") or DEFAULT_CATALOG)
+        self.store = Store(Path(data or os.environ.get("SPLIB_DATA") or DEFAULT_DATA))
+        self.fetch_settings = fetch or FetchSettings(
+            archive=os.environ.get("SPLIB_ARCHIVE", FetchSettings.archive))
+        self.limits = limits or Limits()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def catalog(self) -> Catalog:
+        return load_catalog(self.catalog_path)
+
+    def status(self) -> list[EntryStatus]:
+        """One status per catalog entry, in catalog order."""
+        records = self.store.load_manifest()
+        return [entry_status(r, records.get(r.id)) for r in self.catalog()]
+
+    def show(self, report_id: str) -> ReportView:
+        """The entry `report_id`, its status and its extracted text (if any)."""
+        report = self.catalog().get(report_id)
+        record = self.store.load_manifest().get(report_id)
+        status = entry_status(report, record)
+        document = None
+        if status.state == "text" and record is not None and record.text_key:
+            loaded = self.store.load_text(record.text_key)
+            document = loaded if isinstance(loaded, Document) else None
+        return ReportView(report=report, status=status, document=document,
+                          warnings=record.warnings if record else ())
+
+    def search(self, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
+               year: str | int | tuple[int, int] | None = None) -> SearchResults:
+        """Search the live index; see the README's "Query syntax"."""
+        ix = open_current(self.store)
+        try:
+            return search(ix, query, limit=limit, pages=pages, org=org, year=year)
+        finally:
+            ix.close()
+
+    def extract(self, path: str | Path, password: str = "") -> Document:
+        """The text of a local file as the ingester sees it (in a bounded child process)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ExtractionError(f"no such file: {path}")
+        return extract_isolated(path, password, self.limits)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def fetch(self, ids: Sequence[str] = (), refetch: bool = False, jobs: int = 1,
+              progress: Progress = no_progress) -> list[EntryStatus]:
+        """Fetch and extract entries (all when `ids` is empty): missing ones, or all with
+        `refetch`. Returns the status of the entries asked for."""
+        catalog = self.catalog()
+        reports = catalog.select(list(ids))
+        mode = FetchMode.ALL if refetch or ids else FetchMode.MISSING
+        with self.store.lock("fetch"):
+            records = self._ingest(reports, mode, jobs, progress)
+        return [entry_status(r, records.get(r.id)) for r in reports]
+
+    def rebuild(self, refetch: bool = False, offline: bool = False, jobs: int = 1,
+                progress: Progress = no_progress) -> BuildReport:
+        """Fetch what is missing (unless `offline`), extract what is not cached, build a
+        fresh index and swap it in atomically."""
+        started = time.monotonic()
+        catalog = self.catalog()
+        with self.store.lock("rebuild"):
+            self.store.sweep_unfinished()
+            records = self._ingest(catalog.reports, _mode(refetch, offline), jobs, progress)
+            pages = IndexBuilder(self.store).rebuild(catalog, records, progress)
+        return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
+                           pages=pages, seconds=time.monotonic() - started)
+
+    def update(self, refetch: bool = False, offline: bool = False, jobs: int = 1,
+               progress: Progress = no_progress) -> BuildReport:
+        """Re-index only what changed in the catalog or at the sources since the last build;
+        entries whose fetch or extraction failed are tried again."""
+        started = time.monotonic()
+        catalog = self.catalog()
+        with self.store.lock("update"):
+            self.store.sweep_unfinished()
+            records = self.store.load_manifest()
+            mode = _mode(refetch, offline)
+            stale = [r for r in catalog if _needs_ingest(r, records, mode)]
+            records = self._ingest(stale, mode, jobs, progress, records) if stale else records
+            builder = IndexBuilder(self.store)
+            changes = builder.changes(catalog, records)
+            if changes is None:
+                pages = builder.rebuild(catalog, records, progress)
+                reindexed = True
+            elif changes:
+                pages = builder.update(catalog, records, changes, progress)
+                reindexed = True
+            else:
+                current = self.store.current_index()
+                pages = _meta_pages(current)
+                reindexed = False
+        return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
+                           pages=pages, seconds=time.monotonic() - started, changes=changes,
+                           reindexed=reindexed)
+
+    def _ingest(self, reports: Sequence[Report], mode: FetchMode, jobs: int,
+                progress: Progress, records: dict[str, EntryRecord] | None = None
+                ) -> dict[str, EntryRecord]:
+        fetcher = Fetcher(self.store, self.fetch_settings)
+        try:
+            ingester = Ingester(self.store, fetcher, self.limits)
+            current = records if records is not None else self.store.load_manifest()
+            known = {r.id for r in self.catalog()}
+            # Entries dropped from the catalog leave the manifest too.
+            for stale in [k for k in current if k not in known]:
+                del current[stale]
+            return ingester.ingest(reports, current, mode, jobs, progress)
+        except OSError as exc:
+            raise disk_error(exc, "saving fetched files") from None
+        finally:
+            fetcher.close()
+
+
+def _mode(refetch: bool, offline: bool) -> FetchMode:
+    if offline:
+        return FetchMode.NONE
+    return FetchMode.ALL if refetch else FetchMode.MISSING
+
+
+def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMode) -> bool:
+    """Whether `update` must fetch or extract `report` again."""
+    record = records.get(report.id)
+    if wants_fetch(report, record, mode):
+        return True
+    # A password added to the catalog, or a newer extractor, needs the text again; a cached
+    # failure under the same key is read back cheaply.
+    return record is not None and record.source is not None and \
+        record.text_key != Store.text_key(record.source.sha256, report.password)
+
+
+def _meta_pages(current: Path | None) -> int:
+    from .build import read_meta
+
+    return int(read_meta(current).get("pages", 0)) if current else 0
+
+
+

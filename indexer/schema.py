@@ -1,0 +1,57 @@
+"""The Whoosh schema and analyzers, defined once for the index, the parser and highlighting.
+
+One Whoosh document per page of a report's text (`kind` "page") and one per catalog entry
+(`kind` "entry": title, organisation, authors, date, summary and topics). Page documents repeat
+the report's title, organisation and authors so that a query whose words are split between the
+title and a page still finds that page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Field weights for free-text queries: a word in the title or the summary says more about
+# what a report is about than the same word on page 40.
+FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
+TEXT_FIELDS = tuple(FIELD_BOOSTS)
+SCHEMA_VERSION = "1"
+
+
+def text_analyzer() -> Any:
+    """English words: lower-cased, accents folded, stop words dropped, Porter-stemmed."""
+    from whoosh.analysis import CharsetFilter, StemmingAnalyzer
+    from whoosh.support.charset import accent_map
+
+    return StemmingAnalyzer(cachesize=50000) | CharsetFilter(accent_map)
+
+
+def name_analyzer() -> Any:
+    """Names of organisations and people: lower-cased words, no stemming."""
+    from whoosh.analysis import CharsetFilter, StandardAnalyzer
+    from whoosh.support.charset import accent_map
+
+    return StandardAnalyzer(stoplist=frozenset({"of", "the", "and", "for", "a", "an"})) | \
+        CharsetFilter(accent_map)
+
+
+def make_schema() -> Any:
+    from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+
+    words = text_analyzer()
+    names = name_analyzer()
+    return Schema(
+        docid=ID(unique=True, stored=True),
+        report=ID(stored=True, sortable=True),
+        kind=ID(stored=True),
+        page=NUMERIC(int, stored=True),
+        label=STORED(),
+        title=TEXT(analyzer=words, stored=True, spelling=True),
+        summary=TEXT(analyzer=words, stored=True, spelling=True),
+        body=TEXT(analyzer=words, stored=True, spelling=True),
+        org=TEXT(analyzer=names, stored=True),
+        author=TEXT(analyzer=names, stored=True),
+        year=NUMERIC(int, stored=True, signed=False, bits=32),
+        date=STORED(),
+        url=STORED(),
+        source=STORED(),
+    )

@@ -1,0 +1,334 @@
+"""Parse a query, search the index, group hits by report, and cut highlighted snippets.
+
+Queries use Whoosh's query language with all words required by default; when nothing
+matches, the search falls back to any word and says so. Results are reports, best first,
+each with its best pages' snippets (page number, printed label, highlight offsets) and the
+summary's snippet when the summary matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import QueryError
+from .schema import FIELD_BOOSTS, TEXT_FIELDS, name_analyzer, text_analyzer
+
+# Whoosh's parser is quadratic in the query's length; no real question needs more.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 60
+# A fuzzy term with more edits than this matches nearly every word and takes ages.
+MAX_FUZZY_EDITS = 2
+# How many matching documents (pages and entries) are ranked before grouping by report.
+CANDIDATES = 2000
+SNIPPET_CHARS = 260
+SNIPPET_SURROUND = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# A plain word of the query: not a field name, not a wildcard or fuzzy term.
+_WORD = re.compile(r"(?<![\w:*~])[A-Za-z][A-Za-z']{2,}(?![\w:*~])")
+# Field names a person may use in a query (and their aliases, see make_parser).
+QUERY_FIELDS = frozenset({"title", "summary", "body", "org", "organization", "organisation",
+                          "author", "authors", "by", "year"})
+# `name:` outside quotes, at the start of a word (so "10:30" or "http://" are not fields).
+_FIELD_NAME = re.compile(r'(?<![\w"])([A-Za-z_]+):(?!//)')
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+_SPELL_FIELDS = ("body", "summary", "title")
+_YEARS = re.compile(r"^\s*(\d{4})\s*(?:(?:-|\u2013|\.\.|to)\s*(\d{4})\s*)?$")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A passage of a page (or of the summary, when `page` is None) with matched words."""
+
+    page: int | None
+    label: str | None
+    text: str
+    highlights: tuple[tuple[int, int], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"page": self.page, "label": self.label, "text": self.text,
+                "highlights": [list(h) for h in self.highlights]}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One report in the results."""
+
+    id: str
+    title: str
+    organization: str
+    date: str
+    url: str
+    source: str
+    score: float
+    snippets: tuple[Snippet, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "organization": self.organization,
+                "date": self.date, "url": self.url, "source": self.source,
+                "score": round(self.score, 4),
+                "snippets": [s.to_json() for s in self.snippets]}
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """The answer to one query."""
+
+    query: str
+    total: int
+    fallback: bool
+    suggestion: str | None
+    results: tuple[Hit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "total": self.total, "fallback": self.fallback,
+                "suggestion": self.suggestion, "results": [r.to_json() for r in self.results]}
+
+
+def parse_years(value: str | int | tuple[int, int] | None) -> tuple[int, int] | None:
+    """`2013` or `2008-2013` as an inclusive range; raise `QueryError` for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, tuple):
+        return min(value), max(value)
+    match = _YEARS.match(value)
+    if not match:
+        raise QueryError(f"--year takes a year or a range like 2008-2013, got {value!r}.")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    return min(first, last), max(first, last)
+
+
+def clean_query(query: str) -> str:
+    text = _CONTROL.sub(" ", query).strip()
+    if not text:
+        raise QueryError("Type some words to search for, e.g. splib search \"T visa\".")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}. "
+            "Search for its key words or a phrase instead."
+        )
+    return text
+
+
+def make_parser(schema: Any, any_word: bool = False) -> Any:
+    from whoosh import qparser
+
+    group = qparser.OrGroup.factory(0.9) if any_word else qparser.AndGroup
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=FIELD_BOOSTS,
+                                      group=group)
+    parser.add_plugin(qparser.FuzzyTermPlugin())
+    # "+word"/"-word" only at the start of a word: "anti-trafficking" stays one term.
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
+                                              minusexpr=r"(?<![^\s(])-"))
+    parser.add_plugin(qparser.FieldAliasPlugin({
+        "org": ["organization", "organisation"], "author": ["authors", "by"],
+    }))
+    return parser
+
+
+def parse_query(schema: Any, text: str, any_word: bool = False) -> Any:
+    """Parse `text` into a Whoosh query; raise `QueryError` with a one-line reason."""
+    from whoosh import query as wq
+
+    for name in _FIELD_NAME.findall(text):
+        if name.lower() not in QUERY_FIELDS:
+            raise QueryError(
+                f"Unknown field {name}: in the query. Fields you can name: "
+                f"{', '.join(sorted(QUERY_FIELDS))} (e.g. title:visa, year:2013)."
+            )
+
+    try:
+        q = make_parser(schema, any_word).parse(text)
+    except Exception as exc:  # Whoosh's parser raises assorted errors on odd input
+        raise QueryError(f"Could not read the query ({_words(exc)}). "
+                         "Check its quotes, brackets and field names.") from None
+    if q is None or q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+        raise QueryError("Nothing to search for: the query holds only very common words or "
+                         "operators. Add a word that says what you are looking for.")
+    terms = list(q.iter_all_terms()) if hasattr(q, "iter_all_terms") else []
+    if len(terms) > MAX_QUERY_TERMS * len(TEXT_FIELDS):
+        raise QueryError(f"The query has too many words; use at most {MAX_QUERY_TERMS}.")
+    return _tame(q)
+
+
+def _tame(q: Any) -> Any:
+    """Clamp what would make one query slow: fuzzy edits beyond MAX_FUZZY_EDITS."""
+    from whoosh import query as wq
+
+    if isinstance(q, wq.FuzzyTerm):
+        q.maxdist = min(int(q.maxdist), MAX_FUZZY_EDITS)
+        q.prefixlength = max(int(q.prefixlength), 1)
+        return q
+    if q.is_leaf():
+        return q
+    return q.apply(_tame)
+
+
+def make_filter(org: str | None, years: tuple[int, int] | None) -> Any:
+    from whoosh import query as wq
+
+    parts: list[Any] = []
+    if org:
+        words = [t.text for t in name_analyzer()(org)]
+        if not words:
+            raise QueryError(f"--org {org!r} has no words to match; give part of a name.")
+        parts.append(wq.And([wq.Term("org", w) for w in words]))
+    if years:
+        parts.append(wq.NumericRange("year", years[0], years[1]))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
+           year: str | int | tuple[int, int] | None = None) -> SearchResults:
+    """Search the open index `ix`; see the module docstring."""
+    if limit < 1 or pages < 0:
+        raise QueryError("--limit must be at least 1 and --pages at least 0.")
+    text = clean_query(query)
+    flt = make_filter(org, parse_years(year))
+    with ix.searcher() as searcher:
+        q = parse_query(ix.schema, text)
+        grouped, total = _run(searcher, q, flt)
+        fallback = False
+        if not grouped:
+            loose = parse_query(ix.schema, text, any_word=True)
+            if loose != q:
+                grouped, total = _run(searcher, loose, flt)
+                fallback = bool(grouped)
+        suggestion = _suggest(searcher, text, flt)
+        results = tuple(_hit(rid, hits, pages) for rid, hits in list(grouped.items())[:limit])
+    return SearchResults(query=query, total=total, fallback=fallback, suggestion=suggestion,
+                         results=results)
+
+
+def _run(searcher: Any, q: Any, flt: Any) -> tuple[OrderedDict[str, list[Any]], int]:
+    from whoosh import sorting
+
+    try:
+        results = searcher.search(q, filter=flt, limit=CANDIDATES, terms=True,
+                                  groupedby=sorting.FieldFacet("report"))
+    except Exception as exc:  # e.g. a range over a text field; say so instead of crashing
+        raise QueryError(f"Could not run the query ({_words(exc)}).") from None
+    grouped: OrderedDict[str, list[Any]] = OrderedDict()
+    for hit in results:
+        grouped.setdefault(hit["report"], []).append(hit)
+    return grouped, len(results.groups("report"))
+
+
+def _suggest(searcher: Any, text: str, flt: Any) -> str | None:
+    """The query with misspelt words corrected, when a correction finds results.
+
+    Words are corrected as typed (against the unstemmed `spell_*` fields), not as stems:
+    "traffiking" becomes "trafficking", not the stem "traffic".
+    """
+    reader = searcher.reader()
+    analyzer = text_analyzer()
+    changed = False
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(0)
+        if word in _OPERATORS:
+            return word
+        stems = [t.text for t in analyzer(word)]
+        if not stems or any((f, stems[0]) in reader for f in _SPELL_FIELDS):
+            return word
+        for field in _SPELL_FIELDS:
+            found = reader.corrector(field).suggest(word.lower(), limit=1, maxdist=2, prefix=1)
+            if found:
+                changed = True
+                return str(found[0])
+        return word
+
+    try:
+        corrected = _WORD.sub(fix, text)
+        if not changed:
+            return None
+        q = parse_query(searcher.schema, corrected)
+        if not searcher.search(q, filter=flt, limit=1):
+            return None
+    except Exception:  # spelling help must never cost the answer
+        return None
+    return corrected
+
+
+def _hit(report_id: str, hits: list[Any], pages: int) -> Hit:
+    first = hits[0]
+    snippets: list[Snippet] = []
+    entry = next((h for h in hits if h["kind"] == "entry"), None)
+    analyzer = text_analyzer()
+    if entry is not None:
+        terms = _terms(entry, "summary")
+        if terms:
+            snip = make_snippet(entry.get("summary", ""), terms, analyzer, None, None)
+            if snip is not None:
+                snippets.append(snip)
+    # Pages whose body matched; a page that matched only through the repeated title has
+    # nothing of its own to show.
+    page_hits = [(h, _terms(h, "body")) for h in hits if h["kind"] == "page"]
+    for hit, terms in [(h, t) for h, t in page_hits if t][:pages]:
+        snip = make_snippet(hit.get("body", ""), terms, analyzer, hit["page"], hit.get("label"))
+        if snip is not None:
+            snippets.append(snip)
+    if not snippets and entry is not None and entry.get("summary"):
+        lead = entry["summary"][:SNIPPET_CHARS]
+        snippets.append(Snippet(page=None, label=None, text=lead.replace("\n", " "),
+                                highlights=()))
+    return Hit(id=report_id, title=first["title"], organization=first.get("org", ""),
+               date=first.get("date", ""), url=first.get("url", ""),
+               source=first.get("source", ""), score=float(max(h.score for h in hits)),
+               snippets=tuple(snippets))
+
+
+def _terms(hit: Any, field: str) -> frozenset[str]:
+    matched = hit.matched_terms() or ()
+    return frozenset(
+        t.decode("utf-8") if isinstance(t, bytes) else str(t)
+        for f, t in matched if f == field
+    )
+
+
+def make_snippet(text: str, terms: frozenset[str], analyzer: Any, page: int | None,
+                 label: str | None) -> Snippet | None:
+    """The best passage of `text` around `terms`, with their character offsets in it.
+
+    The fragmenter's 32 KB `charlimit` is lifted (Whoosh's default stops highlighting after
+    the first 32 KB of a text, which long report pages exceed).
+    """
+    from whoosh import highlight
+
+    if not text:
+        return None
+    fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND,
+                                             charlimit=None)
+    best = []
+    if terms:
+        tokens = analyzer(text, chars=True, mode="query", removestops=False)
+        tokens = highlight.set_matched_filter(tokens, terms)
+        fragments = fragmenter.fragment_tokens(text, tokens)
+        best = highlight.top_fragments(fragments, 1, highlight.BasicFragmentScorer(),
+                                       highlight.FIRST, minscore=1)
+    if not best:
+        return Snippet(page=page, label=label, text=_flat(text[:SNIPPET_CHARS]), highlights=())
+    fragment = best[0]
+    start, end = fragment.startchar, fragment.endchar
+    spans = tuple(
+        (t.startchar - start, t.endchar - start)
+        for t in fragment.matches if start <= t.startchar and t.endchar <= end
+    )
+    return Snippet(page=page, label=label, text=_flat(text[start:end]), highlights=spans)
+
+
+def _flat(text: str) -> str:
+    # Same length in, same length out: highlight offsets stay valid.
+    return text.replace("\n", " ").replace("\t", " ")
+
+
+def _words(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:160] or type(exc).__name__

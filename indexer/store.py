@@ -1,0 +1,324 @@
+"""The data folder (`.splib/` by default): sources, extracted text, the manifest, the indexes.
+
+    sources/<sha256>            fetched or read source bytes, content-addressed
+    text/<sha256>-<key>.json    extracted text of those bytes (a checksum line, then JSON)
+    manifest.json               per catalog entry: last good source, last errors, page counts
+    index/<generation>/         Whoosh indexes; index/CURRENT names the live one
+    lock                        held (flock) by the one rebuild, update or fetch running
+
+Every write goes to a temporary file first and is renamed into place, so a process killed at
+any moment leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import BusyError, ExtractionError, SplibError
+from .extract import EXTRACTOR_VERSION, Document
+
+log = logging.getLogger(__name__)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """Where a report's bytes came from, and how to ask for them again cheaply."""
+
+    url: str
+    final_url: str
+    sha256: str
+    size: int
+    fetched_at: str
+    origin: str  # "path" | "origin" | "archive"
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    """What the data folder knows of one catalog entry after the last fetch and extraction."""
+
+    source: SourceRecord | None = None
+    fetch_error: str | None = None
+    extract_error: str | None = None
+    text_key: str | None = None  # cache key of the extracted text, when extraction succeeded
+    pages: int = 0
+    chars: int = 0
+    checked_at: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["warnings"] = list(self.warnings)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EntryRecord:
+        source = data.get("source")
+        return cls(
+            source=SourceRecord(**source) if source else None,
+            fetch_error=data.get("fetch_error"),
+            extract_error=data.get("extract_error"),
+            text_key=data.get("text_key"),
+            pages=int(data.get("pages", 0)),
+            chars=int(data.get("chars", 0)),
+            checked_at=data.get("checked_at"),
+            warnings=tuple(data.get("warnings", ())),
+        )
+
+    def with_changes(self, **changes: Any) -> EntryRecord:
+        return replace(self, **changes)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def disk_error(exc: OSError, what: str) -> SplibError:
+    """A person's message for an OSError met while writing the data folder."""
+    if exc.errno == errno.ENOSPC:
+        return SplibError(f"The disk is full while {what}. Free some space and run it again; "
+                          "the previous index is still in use.")
+    return SplibError(f"Could not write the data folder while {what}: {exc.strerror or exc}.")
+
+
+class Store:
+    """The data folder and its files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sources = root / "sources"
+        self.texts = root / "text"
+        self.indexes = root / "index"
+        self.manifest_path = root / "manifest.json"
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def source_path(self, sha256: str) -> Path:
+        return self.sources / sha256
+
+    def has_source(self, sha256: str) -> bool:
+        return self.source_path(sha256).is_file()
+
+    @contextlib.contextmanager
+    def new_source(self) -> Iterator[tuple[IO[bytes], _HashingSink]]:
+        """A temporary file to stream source bytes into, and the hash of what was written.
+
+        The caller writes through `handle`, then calls `commit()` on the second value to move
+        the bytes into place under their sha256; leaving the block without commit drops them.
+        """
+        self.sources.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.sources, prefix=".incoming.", suffix=".tmp")
+        sink = _HashingSink(self, Path(tmp))
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                sink.handle = handle
+                yield handle, sink
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def put_source(self, data: bytes) -> tuple[str, int]:
+        """Store `data` and return (sha256, size)."""
+        with self.new_source() as (handle, sink):
+            handle.write(data)
+            committed: tuple[str, int] = sink.commit()
+            return committed
+
+    # -- extracted text --------------------------------------------------------------------
+
+    @staticmethod
+    def text_key(sha256: str, password: str = "") -> str:
+        key = f"{sha256}-v{EXTRACTOR_VERSION}"
+        if password:
+            key += "-" + hashlib.sha256(password.encode()).hexdigest()[:8]
+        return key
+
+    def load_text(self, key: str) -> Document | ExtractionError | None:
+        """The cached extraction for `key`: a document, a remembered error, or None.
+
+        A cache file whose checksum does not match (a torn or corrupted file) is removed and
+        reported as missing, so the source is extracted again.
+        """
+        path = self.texts / f"{key}.json"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        check, _, body = raw.partition(b"\n")
+        if hashlib.sha256(body).hexdigest().encode() != check:
+            log.warning("cached text %s is corrupted; it will be extracted again", path.name)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return None
+        data = json.loads(body)
+        if "error" in data:
+            return ExtractionError(str(data["error"]))
+        return Document.from_json(data["document"])
+
+    def save_text(self, key: str, outcome: Document | ExtractionError) -> None:
+        if isinstance(outcome, Document):
+            data: dict[str, Any] = {"document": outcome.to_json()}
+        else:
+            data = {"error": str(outcome)}
+        body = json.dumps(data, ensure_ascii=False).encode()
+        write_atomic(self.texts / f"{key}.json",
+                     hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+
+    # -- manifest --------------------------------------------------------------------------
+
+    def load_manifest(self) -> dict[str, EntryRecord]:
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (ValueError, OSError) as exc:
+            # Only ever written atomically, so this is outside damage; start afresh, loudly.
+            log.warning("manifest unreadable (%s); entries will be fetched again", exc)
+            return {}
+        return {key: EntryRecord.from_json(value) for key, value in data["entries"].items()}
+
+    def save_manifest(self, records: dict[str, EntryRecord]) -> None:
+        data = {"version": 1,
+                "entries": {key: rec.to_json() for key, rec in sorted(records.items())}}
+        write_atomic(self.manifest_path,
+                     json.dumps(data, indent=1, ensure_ascii=False).encode())
+
+    # -- indexes ---------------------------------------------------------------------------
+
+    def current_index(self) -> Path | None:
+        """The folder of the live index, or None before the first rebuild."""
+        try:
+            name = (self.indexes / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        path = self.indexes / name
+        return path if name and path.is_dir() else None
+
+    def new_index_dir(self) -> Path:
+        self.indexes.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=self.indexes, prefix="gen-"))
+
+    def publish_index(self, path: Path) -> None:
+        """Make `path` the live index in one rename, then drop generations no reader needs.
+
+        The generation it replaces is kept (named in index/PREVIOUS): a search that read
+        CURRENT a moment before the swap may still be opening it.
+        """
+        previous = self.current_index()
+        keep = {path.name}
+        if previous is not None and previous != path:
+            write_atomic(self.indexes / "PREVIOUS", previous.name.encode())
+            keep.add(previous.name)
+        write_atomic(self.indexes / "CURRENT", path.name.encode())
+        self.sweep_indexes(keep)
+
+    def sweep_indexes(self, keep: set[str]) -> None:
+        """Remove every index generation not named in `keep`."""
+        if not self.indexes.is_dir():
+            return
+        for child in self.indexes.iterdir():
+            if child.is_dir() and child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def sweep_unfinished(self) -> None:
+        """Remove what killed runs left behind: half-built indexes and temporary files."""
+        keep = set()
+        for marker in ("CURRENT", "PREVIOUS"):
+            with contextlib.suppress(FileNotFoundError):
+                keep.add((self.indexes / marker).read_text(encoding="utf-8").strip())
+        self.sweep_indexes(keep)
+        for folder in (self.sources, self.texts, self.indexes, self.root):
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp"):
+                    with contextlib.suppress(FileNotFoundError):
+                        tmp.unlink()
+
+    # -- locking ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, what: str) -> Iterator[None]:
+        """Hold the data folder's write lock; a second writer gets `BusyError` at once.
+
+        flock is released by the kernel when the holder dies, even by `kill -9`, so a killed
+        rebuild never leaves a stale lock behind.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / "lock"
+        with open(path, "a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another splib command"
+                raise BusyError(
+                    f"Another splib command is already working on {self.root} ({holder}). "
+                    "Wait for it to finish, then run this again."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{what}, pid {os.getpid()}, since {now_iso()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class _HashingSink:
+    """Commits a streamed temporary file into `sources/` under its sha256."""
+
+    def __init__(self, store: Store, tmp: Path) -> None:
+        self.store = store
+        self.tmp = tmp
+        self.handle: IO[bytes] | None = None
+
+    def commit(self) -> tuple[str, int]:
+        assert self.handle is not None
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        digest = hashlib.sha256()
+        size = 0
+        with open(self.tmp, "rb") as check:
+            for chunk in iter(lambda: check.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+        sha = digest.hexdigest()
+        target = self.store.source_path(sha)
+        if target.exists():
+            self.tmp.unlink()
+        else:
+            os.replace(self.tmp, target)
+        return sha, size
