@@ -70,7 +70,8 @@ def main(ctx: click.Context, catalog: str, data: str, verbose: bool) -> None:
         # urllib3 warns on every retry; the entry's recorded reason says what matters.
         logging.getLogger("urllib3").setLevel(logging.ERROR)
         logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    ctx.obj = Library(catalog=catalog, data=data)
+    if not isinstance(ctx.obj, Library):  # tests may hand in a Library with their settings
+        ctx.obj = Library(catalog=catalog, data=data)
 
 
 pass_library = click.make_pass_decorator(Library)

@@ -94,6 +94,8 @@ def _looks_utf16(head: bytes) -> bool:
 
 def extract_bytes(data: bytes, password: str = "") -> Document:
     """Extract `data` in this process: the worker's job; callers want `extract_isolated`."""
+    if not data.strip():
+        raise ExtractionError("the file is empty")
     kind = sniff(data)
     if kind == PDF:
         from .pdf import extract_pdf

@@ -8,30 +8,30 @@ charset, then statistics) rather than trusted from an HTTP header. An HTML page 
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from urllib.parse import urldefrag
 
 from ..errors import ExtractionError
 from . import HTML, Document, Page
 from .normalize import normalize_text
+from .text import decode_text
 
 log = logging.getLogger(__name__)
 
 # Below this many characters, trafilatura probably missed the article (or the page is a
 # stub); the whole visible text is the better answer then.
 MIN_MAIN_CHARS = 200
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _NON_CONTENT = ("script", "style", "noscript", "template", "nav", "footer", "header", "aside",
                 "form", "svg")
 
 
 def decode_html(data: bytes) -> tuple[str, str | None]:
-    """Decode HTML bytes by BOM, declared charset or detection; return (text, encoding)."""
-    from bs4 import UnicodeDammit
-
-    dammit = UnicodeDammit(data, is_html=True)
-    if dammit.unicode_markup is None:
-        return data.decode("utf-8", errors="replace"), None
-    return dammit.unicode_markup, dammit.original_encoding
+    """Decode HTML bytes by BOM, declared charset, UTF-8 or detection; return (text, encoding)."""
+    match = _DECLARED.search(data[:4096])
+    declared = match.group(1).decode("ascii", "replace") if match else None
+    return decode_text(data, declared)
 
 
 def extract_html(data: bytes) -> Document:
@@ -66,7 +66,7 @@ def extract_html(data: bytes) -> Document:
                 if main or visible:
                     found.append("main content not recognised; the page's whole text is used")
                 main = visible
-    if encoding and encoding.lower() not in ("utf-8", "ascii"):
+    if encoding:
         found.append(f"read as {encoding}")
     if not main.strip():
         raise ExtractionError("the HTML page has no text")

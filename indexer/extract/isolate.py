@@ -50,21 +50,21 @@ def extract_isolated(source: Path, password: str = "", limits: Limits | None = N
         output = Path(tmp) / "out.json"
         job = {"source": str(source), "output": str(output), "password": password,
                "memory_mb": limits.memory_mb}
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             [sys.executable, "-m", "indexer.extract.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env=_child_env(), start_new_session=True,
-        )
-        try:
-            _, err = proc.communicate(json.dumps(job).encode(), timeout=limits.seconds)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            raise ExtractionError(
-                f"timed out after {limits.seconds:g} s (the file may be hostile or damaged)"
-            ) from None
-        except BaseException:
-            _kill(proc)
-            raise
+        ) as proc:
+            try:
+                _, err = proc.communicate(json.dumps(job).encode(), timeout=limits.seconds)
+            except subprocess.TimeoutExpired:
+                _kill(proc)
+                raise ExtractionError(
+                    f"timed out after {limits.seconds:g} s (the file may be hostile or damaged)"
+                ) from None
+            except BaseException:
+                _kill(proc)
+                raise
         if proc.returncode == EXIT_MEMORY:
             raise ExtractionError(
                 f"too large: extraction needed more than {limits.memory_mb} MB of memory"

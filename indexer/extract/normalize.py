@@ -15,6 +15,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
 # "traf-\nficking" -> "trafficking"; only when a lower-case letter continues the word, so
 # "Anti-\nTrafficking" keeps its hyphen.
 _HYPHEN_BREAK = re.compile(r"(\w)[-\u00ad\u2010]\n[ \t]*([a-z])")
+# "Anti-\nTrafficking" -> "Anti-Trafficking": a real hyphen, only the line break goes.
+_HYPHEN_LINE = re.compile(r"(\w)-\n[ \t]*(?=\w)")
 _SOFT_HYPHEN = re.compile("\u00ad")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -25,6 +27,7 @@ def normalize_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = unicodedata.normalize("NFKC", text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    text = _HYPHEN_LINE.sub(r"\1-", text)
     text = _SOFT_HYPHEN.sub("", text)
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text)

@@ -1,0 +1,137 @@
+"""Shared fixtures: generated PDFs and HTML with known text, catalogs, fast fetch settings."""
+
+from __future__ import annotations
+
+import io
+import os
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from indexer import FetchSettings, Library, Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def corpora_dir() -> Path:
+    return Path(os.environ.get("SPLIB_CORPORA") or ROOT.parent / "shared" / "corpora")
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    path = corpora_dir()
+    if not path.is_dir():
+        pytest.skip(f"shared corpora not found at {path}; set SPLIB_CORPORA to their folder")
+    return path
+
+
+def make_pdf(pages: Sequence[str], labels: Sequence[tuple[int, str, int]] = (),
+             password: str = "", text: bool = True, title: str | None = None) -> bytes:
+    """A PDF whose page i (0-based) shows `pages[i]`, wrapped; `labels` are
+    (first page index, pypdf style like '/r' or '/D', start number) ranges."""
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    if title:
+        c.setTitle(title)
+    for page in pages:
+        if text:
+            y = 740
+            for para in page.split("\n"):
+                for line in textwrap.wrap(para, 90) or [""]:
+                    c.drawString(50, y, line)
+                    y -= 14
+                    if y < 40:
+                        break
+        else:
+            c.rect(100, 100, 300, 300, fill=1)  # a "scan": marks, no text
+        c.showPage()
+    c.save()
+    if not labels and not password:
+        return buf.getvalue()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
+    for first, style, start in labels:
+        writer.set_page_label(first, first if first == len(pages) - 1 else _range_end(
+            labels, first, len(pages)), style=style, start=start)
+    if password:
+        writer.encrypt(user_password=password, owner_password=password + "-owner",
+                       algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _range_end(labels: Sequence[tuple[int, str, int]], first: int, count: int) -> int:
+    later = sorted(f for f, _, _ in labels if f > first)
+    return (later[0] - 1) if later else count - 1
+
+
+ARTICLE = (
+    "Case managers who work with survivors of labor trafficking describe housing as the "
+    "first and hardest need. Emergency shelters rarely accept survivors with immigration "
+    "questions, and transitional housing programs keep long waiting lists. "
+    "Advocates recommend planning for housing from the first meeting, together with legal "
+    "help for a T visa and a certification letter from the Office on Trafficking in Persons."
+)
+
+
+def make_html(article: str = ARTICLE, charset: str = "utf-8", title: str = "Housing survivors",
+              declare: bool = True) -> bytes:
+    """An article wrapped in navigation, a sidebar and a footer, encoded in `charset`."""
+    meta = f'<meta charset="{charset}">' if declare else ""
+    nav = "".join(f'<li><a href="https://example.org/menu{i}">Menu item {i}</a></li>'
+                  for i in range(12))
+    html = f"""<!DOCTYPE html><html><head>{meta}<title>{title}</title>
+<meta name="description" content="How case managers find housing for survivors.">
+</head><body>
+<header><nav><ul>{nav}</ul></nav></header>
+<div class="sidebar"><h3>Donate today</h3><p>Subscribe to our newsletter for updates.</p></div>
+<main><article><h1>{title}</h1>
+<p>{article}</p>
+<p>{article}</p>
+<p>See <a href="https://example.org/report.pdf">the full report</a>.</p>
+</article></main>
+<footer><p>Copyright footer text, privacy policy, terms of use.</p></footer>
+</body></html>"""
+    return html.encode(charset)
+
+
+def fast_fetch(archive: str = "") -> FetchSettings:
+    """Fetch settings for tests: short timeouts, no back-off, archive only when given."""
+    return FetchSettings(timeout=2.0, deadline=10.0, retries=2, backoff=0.0,
+                         max_bytes=2_000_000, max_redirects=5, archive=archive)
+
+
+def write_catalog(path: Path, entries: Sequence[dict[str, object]]) -> Path:
+    """Write a catalog TOML with one [[report]] table per entry."""
+    import json
+
+    lines: list[str] = []
+    for entry in entries:
+        lines.append("[[report]]")
+        for key, value in entry.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+LibraryFactory = Callable[..., Library]
+
+
+@pytest.fixture
+def make_library(tmp_path: Path) -> LibraryFactory:
+    """A Library over a catalog written from `entries`, with a data folder in tmp_path."""
+
+    def factory(entries: Sequence[dict[str, object]], archive: str = "",
+                name: str = "catalog.toml", **limits: float) -> Library:
+        catalog = write_catalog(tmp_path / name, entries)
+        return Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch(archive),
+                       limits=Limits(**limits) if limits else Limits(seconds=60))
+
+    return factory

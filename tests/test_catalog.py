@@ -1,0 +1,112 @@
+"""The catalog: the library's six entries, and validation that names entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from indexer import CatalogError
+from indexer.catalog import load_catalog, parse_catalog
+from indexer.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_library_catalog_holds_the_six_seed_reports() -> None:
+    catalog = load_catalog(ROOT / "corpus" / "catalog.toml")
+    assert len(catalog) == 6
+    ids = [r.id for r in catalog]
+    assert len(set(ids)) == 6
+    aspe = catalog.get("aspe-needs-2008")
+    assert aspe.authors == ("H. Clawson", "N. Dutch")
+    assert aspe.date == "2008-08" and aspe.year == 2008
+    assert aspe.prepared_for.startswith("Office of the Assistant Secretary")
+    assert len(aspe.topics) == 5 and "Consistent Case Managers" in aspe.topics[4]
+    assert aspe.links
+    wisconsin = catalog.get("wi-doj-baseline-2013")
+    assert wisconsin.date == "2013-09-06"
+    assert "adequate housing" in wisconsin.summary
+    orr = catalog.get("hhs-orr-about-human-trafficking")
+    assert "Certification and Eligibility Letters" in orr.topics
+    for report in catalog:
+        assert report.title and report.organization and report.summary
+        assert report.url.startswith(("http://", "https://"))
+
+
+def problems(text: str) -> str:
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(text, Path("catalog.toml"))
+    return str(caught.value)
+
+
+def test_bad_date_names_entry_and_field() -> None:
+    message = problems('[[report]]\nid="a"\ntitle="A"\n\n[[report]]\nid="b"\ntitle="B"\n\n'
+                       '[[report]]\nid="aspe-needs-2008"\ntitle="T"\ndate="Aug 2008"\n')
+    assert "report 3 (`aspe-needs-2008`): `date` must look like 2008-08" in message
+    assert "'Aug 2008'" in message
+
+
+@pytest.mark.parametrize("date", ["2008", "2008-08", "2008-08-31"])
+def test_good_dates(date: str) -> None:
+    catalog = parse_catalog(f'[[report]]\nid="a"\ntitle="A"\ndate="{date}"\n', Path("c.toml"))
+    assert catalog.get("a").year == 2008
+
+
+@pytest.mark.parametrize("date", ["2008-13", "2008-02-30", "08-2008", "2008/08"])
+def test_impossible_dates_are_refused(date: str) -> None:
+    assert "`date` must look like" in problems(f'[[report]]\nid="a"\ntitle="A"\ndate="{date}"\n')
+
+
+def test_duplicate_ids() -> None:
+    message = problems('[[report]]\nid="a"\ntitle="A"\n[[report]]\nid="a"\ntitle="B"\n')
+    assert "report 2 (`a`): `id` is already used by report 1" in message
+
+
+def test_missing_title_and_unknown_key_are_both_listed() -> None:
+    message = problems('[[report]]\nid="a"\nauthor="Smith"\n')
+    assert "report 1 (`a`): `title` is required" in message
+    assert "unknown key `author`" in message
+    assert "2 problem(s)" in message
+
+
+def test_malformed_toml_gives_its_line() -> None:
+    message = problems('[[report]]\nid="a"\ntitle="A\n')
+    assert "line 3" in message and "not valid TOML" in message
+
+
+def test_wrong_types_and_bad_urls() -> None:
+    message = problems('[[report]]\nid="a"\ntitle="A"\nauthors="Smith"\n'
+                       'url="ftp://example.org/x.pdf"\n')
+    assert "`authors` must be a list of strings" in message
+    assert "`url` must start with http:// or https://" in message
+    message = problems('[[report]]\nid="a"\ntitle="A"\nurl="https://u:p@example.org/x.pdf"\n')
+    assert "must not carry a user name or password" in message
+
+
+def test_relative_path_resolves_against_the_catalog(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    catalog_file = tmp_path / "sub" / "catalog.toml"
+    catalog_file.write_text('[[report]]\nid="a"\ntitle="A"\npath="files/a.pdf"\n')
+    assert load_catalog(catalog_file).get("a").path == tmp_path / "sub" / "files" / "a.pdf"
+
+
+def test_bad_catalog_changes_nothing_on_disk(tmp_path: Path) -> None:
+    catalog_file = tmp_path / "catalog.toml"
+    catalog_file.write_text('[[report]]\nid="a"\n')
+    data = tmp_path / "data"
+    for command in (["fetch"], ["rebuild", "--offline"], ["update"], ["status"]):
+        result = CliRunner().invoke(main, ["--catalog", str(catalog_file), "--data", str(data),
+                                           *command])
+        assert result.exit_code == 1, result.output
+        assert "`title` is required" in result.output
+        assert "Traceback" not in result.output
+    assert not data.exists()
+
+
+def test_missing_catalog_says_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--catalog", str(tmp_path / "none.toml"), "--data",
+                                       str(tmp_path / "d"), "status"])
+    assert result.exit_code == 1
+    assert "No catalog at" in result.output and "--catalog" in result.output

@@ -1,0 +1,165 @@
+"""Extraction: PDFs with known text on known pages, labels, encryption, scans; HTML; text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ARTICLE, make_html, make_pdf
+
+from indexer import ExtractionError, Library, Limits
+from indexer.cli import main
+from indexer.extract import HTML, PDF, TEXT, extract_bytes, sniff
+from indexer.extract.normalize import normalize_text
+
+PAGES = [
+    "Preface for readers of this guide.",
+    "Table of contents: housing, visas, courts.",
+    "Chapter one explains the certification letter for adult victims.",
+    "Chapter two covers emergency housing and shelters in rural counties.",
+]
+
+
+def test_pdf_pages_keep_their_numbers_and_labels() -> None:
+    data = make_pdf(PAGES, labels=[(0, "/r", 1), (2, "/D", 1)])
+    doc = extract_bytes(data)
+    assert doc.media_type == PDF
+    assert [p.number for p in doc.pages] == [1, 2, 3, 4]
+    assert [p.label for p in doc.pages] == ["i", "ii", "1", "2"]
+    assert "certification letter" in doc.pages[2].text
+    assert "emergency housing" in doc.pages[3].text
+    assert "certification" not in doc.pages[3].text
+
+
+def test_pdf_without_labels_has_no_labels() -> None:
+    doc = extract_bytes(make_pdf(PAGES[:2]))
+    assert [p.label for p in doc.pages] == [None, None]
+
+
+def test_encrypted_pdf_needs_its_password() -> None:
+    data = make_pdf(["Confidential shelter locations are on this page."], password="s3cret")
+    with pytest.raises(ExtractionError, match=r"encrypted: add `password` to the catalog"):
+        extract_bytes(data)
+    with pytest.raises(ExtractionError, match="does not open it"):
+        extract_bytes(data, password="wrong")
+    assert "shelter locations" in extract_bytes(data, password="s3cret").pages[0].text
+
+
+def test_pdf_without_text_layer_is_reported_as_scanned() -> None:
+    with pytest.raises(ExtractionError, match=r"no text layer \(scanned\?\)"):
+        extract_bytes(make_pdf(["", ""], text=False))
+
+
+def test_damaged_pdf_is_reported() -> None:
+    data = make_pdf(PAGES)
+    with pytest.raises(ExtractionError, match="damaged PDF"):
+        extract_bytes(data[: len(data) // 3])
+
+
+def test_html_main_content_without_menus_and_footer() -> None:
+    doc = extract_bytes(make_html())
+    assert doc.media_type == HTML
+    assert doc.title == "Housing survivors"
+    assert doc.description == "How case managers find housing for survivors."
+    assert "https://example.org/report.pdf" in doc.links
+    text = doc.pages[0].text
+    assert "transitional housing programs" in text
+    for boilerplate in ("Menu item", "Subscribe to our newsletter", "privacy policy"):
+        assert boilerplate not in text
+
+
+@pytest.mark.parametrize("declare", [True, False])
+def test_html_charset_is_detected_from_the_bytes(declare: bool) -> None:
+    article = ARTICLE + " Les foyers d'accueil préfèrent les réfugiés âgés; café, déjà vu, naïve."
+    doc = extract_bytes(make_html(article, charset="windows-1252", declare=declare))
+    assert "réfugiés âgés" in doc.pages[0].text
+    assert "d'accueil" in doc.pages[0].text or "d’accueil" in doc.pages[0].text
+
+
+def test_plain_text_utf8_and_fallback() -> None:
+    assert extract_bytes("Survivors’ needs — housing.".encode()).pages[0].text == \
+        "Survivors’ needs — housing."
+    doc = extract_bytes("Déjà les réfugiés arrivent à la frontière.".encode("latin-1") * 5)
+    assert doc.media_type == TEXT
+    assert "réfugiés" in doc.pages[0].text
+    assert doc.warnings
+
+
+def test_type_is_sniffed_from_bytes_not_names() -> None:
+    assert sniff(make_pdf(["x"])) == PDF
+    assert sniff(b"\n\n<!DOCTYPE html><html><body>x</body></html>") == HTML
+    assert sniff(b"Plain words") == TEXT
+    with pytest.raises(ExtractionError, match="binary"):
+        sniff(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR")
+
+
+def test_normalization() -> None:
+    raw = "The ﬁrst traf-\nficking case.\r\nAnti-\nTrafficking   Unit\n\n\n\nNext\x00 para"
+    assert normalize_text(raw) == \
+        "The first trafficking case.\nAnti-Trafficking Unit\n\nNext para"
+
+
+def test_isolated_extraction_matches_in_process(tmp_path: Path) -> None:
+    path = tmp_path / "guide.pdf"
+    path.write_bytes(make_pdf(PAGES, labels=[(0, "/r", 1), (2, "/D", 1)]))
+    isolated = Library(catalog=tmp_path / "c.toml", data=tmp_path / "d").extract(path)
+    assert isolated == extract_bytes(path.read_bytes())
+
+
+def test_isolated_extraction_times_out(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"word " * 2_000_000)
+    lib = Library(catalog=tmp_path / "c.toml", data=tmp_path / "d",
+                  limits=Limits(seconds=0.05))
+    with pytest.raises(ExtractionError, match=r"timed out after 0.05 s"):
+        lib.extract(path)
+
+
+def run_extract(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["extract", *args])
+    return result.exit_code, result.output
+
+
+def test_cli_extract_json(tmp_path: Path) -> None:
+    path = tmp_path / "served-as.html"  # the name lies; the bytes are a PDF
+    path.write_bytes(make_pdf(PAGES, labels=[(0, "/r", 1), (2, "/D", 1)], title="Guide"))
+    code, output = run_extract(str(path), "--json")
+    assert code == 0, output
+    data = json.loads(output)
+    assert set(data) == {"media_type", "title", "pages", "warnings"}
+    assert data["media_type"] == PDF and data["title"] == "Guide"
+    assert data["pages"][2] == {"number": 3, "label": "1", "text": PAGES[2]}
+
+
+def test_cli_extract_plain_text_shows_pages(tmp_path: Path) -> None:
+    path = tmp_path / "guide.pdf"
+    path.write_bytes(make_pdf(PAGES))
+    code, output = run_extract(str(path))
+    assert code == 0
+    assert "--- page 3 ---\nChapter one explains" in output
+
+
+@pytest.mark.parametrize("content", [b"", b"%PDF-1.7\n garbage garbage", b"\x00\x01\x02\x03" * 8])
+def test_cli_extract_unreadable_file_is_one_line(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(content)
+    code, output = run_extract(str(path))
+    assert code == 1
+    assert output.startswith("Error: ") and output.count("\n") == 1
+    assert "Traceback" not in output
+
+
+def test_cli_extract_missing_file(tmp_path: Path) -> None:
+    code, output = run_extract(str(tmp_path / "none.pdf"))
+    assert code == 1 and "no such file" in output
+
+
+def test_cli_extract_encrypted_with_password(tmp_path: Path) -> None:
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(make_pdf(["Shelter intake form on page one."], password="pw"))
+    code, output = run_extract(str(path))
+    assert code == 1 and "encrypted" in output
+    code, output = run_extract(str(path), "--password", "pw")
+    assert code == 0 and "Shelter intake form" in output
