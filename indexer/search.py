@@ -21,6 +21,8 @@ MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 60
 # A fuzzy term with more edits than this matches nearly every word and takes ages.
 MAX_FUZZY_EDITS = 2
+# Words a fuzzy or prefix term may expand to; past this the query is too vague to help.
+MAX_EXPANSIONS = 200
 # How many matching documents (pages and entries) are ranked before grouping by report.
 CANDIDATES = 2000
 SNIPPET_CHARS = 260
@@ -169,6 +171,38 @@ def _tame(q: Any) -> Any:
     return q.apply(_tame)
 
 
+def _expand(q: Any, reader: Any, text: str) -> Any:
+    """Expand fuzzy and prefix terms of the stemmed fields through the words as written.
+
+    Whoosh matches `word~` against the unstemmed spelling words of a field but then looks the
+    matches up as stems, so "cerification~" found nothing; here the typed word is matched
+    against the written words and each match is turned into its stem.
+    """
+    from whoosh import query as wq
+
+    if isinstance(q, (wq.FuzzyTerm, wq.Prefix)) and q.fieldname in _SPELL_FIELDS:
+        if isinstance(q, wq.FuzzyTerm):
+            typed = re.sub(r"~\d*$", "", text[q.startchar:q.endchar]).rsplit(":", 1)[-1]
+            words = reader.terms_within(q.fieldname, typed.lower(), q.maxdist,
+                                        prefix=q.prefixlength)
+        else:
+            spell = "spell_" + q.fieldname
+            words = (b.decode("utf-8") for b in reader.expand_prefix(spell, q.text))
+        analyzer = text_analyzer()
+        stems: set[str] = set()
+        for word in words:
+            stems.update(t.text for t in analyzer(word))
+            if len(stems) >= MAX_EXPANSIONS:
+                break
+        terms = [wq.Term(q.fieldname, stem, boost=q.boost) for stem in sorted(stems)]
+        if isinstance(q, wq.Prefix):
+            terms.append(q)  # stems that start with the prefix, too
+        return wq.Or(terms) if terms else wq.NullQuery
+    if q.is_leaf():
+        return q
+    return q.apply(lambda sub: _expand(sub, reader, text))
+
+
 def make_filter(org: str | None, years: tuple[int, int] | None) -> Any:
     from whoosh import query as wq
 
@@ -193,11 +227,12 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
     text = clean_query(query)
     flt = make_filter(org, parse_years(year))
     with ix.searcher() as searcher:
-        q = parse_query(ix.schema, text)
+        reader = searcher.reader()
+        q = _expand(parse_query(ix.schema, text), reader, text)
         grouped, total = _run(searcher, q, flt)
         fallback = False
         if not grouped:
-            loose = parse_query(ix.schema, text, any_word=True)
+            loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text)
             if loose != q:
                 grouped, total = _run(searcher, loose, flt)
                 fallback = bool(grouped)
@@ -210,15 +245,42 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
 def _run(searcher: Any, q: Any, flt: Any) -> tuple[OrderedDict[str, list[Any]], int]:
     from whoosh import sorting
 
+    positive, mask = _report_mask(searcher, q)
     try:
-        results = searcher.search(q, filter=flt, limit=CANDIDATES, terms=True,
-                                  groupedby=sorting.FieldFacet("report"))
+        results = searcher.search(positive, filter=flt, mask=mask, limit=CANDIDATES,
+                                  terms=True, groupedby=sorting.FieldFacet("report"))
     except Exception as exc:  # e.g. a range over a text field; say so instead of crashing
         raise QueryError(f"Could not run the query ({_words(exc)}).") from None
     grouped: OrderedDict[str, list[Any]] = OrderedDict()
     for hit in results:
         grouped.setdefault(hit["report"], []).append(hit)
     return grouped, len(results.groups("report"))
+
+
+def _report_mask(searcher: Any, q: Any) -> tuple[Any, Any]:
+    """Split top-level `NOT x` / `-x` off `q`: they exclude whole reports, not single pages.
+
+    A person who types `housing -rural` means reports that do not talk about rural areas;
+    Whoosh alone would return every page of such a report that happens not to say "rural".
+    """
+    from whoosh import query as wq
+
+    negatives: list[Any] = []
+    if isinstance(q, wq.AndNot):
+        q, negatives = q.a, [q.b]
+    elif isinstance(q, wq.And) and any(isinstance(c, wq.Not) for c in q.subqueries):
+        negatives = [c.query for c in q.subqueries if isinstance(c, wq.Not)]
+        rest = [c for c in q.subqueries if not isinstance(c, wq.Not)]
+        q = wq.And(rest) if len(rest) > 1 else (rest[0] if rest else wq.Every())
+    if not negatives:
+        return q, None
+    from whoosh import sorting
+
+    excluded = searcher.search(wq.Or(negatives), limit=None, scored=False,
+                               groupedby=sorting.FieldFacet("report")).groups("report")
+    if not excluded:
+        return q, None
+    return q, wq.Or([wq.Term("report", report_id) for report_id in excluded])
 
 
 def _suggest(searcher: Any, text: str, flt: Any) -> str | None:

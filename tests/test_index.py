@@ -1,0 +1,282 @@
+"""Index and search: the query language, snippets that cite pages, filters, update, locking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import LibraryFactory, make_html, make_pdf
+
+from indexer import BusyError, IndexMissingError, Library, QueryError
+from indexer.cli import main
+from indexer.search import MAX_QUERY_CHARS
+
+GUIDE = [
+    "Guide for service providers. Contents and acknowledgements.",
+    "Introduction to the guide and who should read it.",
+    "A certification letter from the Office on Trafficking in Persons lets adult victims "
+    "receive benefits. Case managers request the letter early.",
+    "Emergency housing and shelters in rural counties are scarce; transitional housing "
+    "programs keep waiting lists.",
+    "Mental health care: trauma-informed counseling for survivors and their children.",
+]
+TRAINING = [
+    "Law enforcement training curriculum for patrol officers.",
+    "Module one: indicators of labor trafficking at farms and restaurants.",
+    "Module two: interviewing minors in child welfare custody with a victim advocate.",
+]
+
+
+@pytest.fixture
+def library(tmp_path: Path, make_library: LibraryFactory) -> Library:
+    (tmp_path / "guide.pdf").write_bytes(
+        make_pdf(GUIDE, labels=[(0, "/r", 1), (2, "/D", 1)]))
+    (tmp_path / "training.pdf").write_bytes(make_pdf(TRAINING))
+    (tmp_path / "article.html").write_bytes(make_html())
+    lib = make_library([
+        {"id": "hhs-guide", "title": "Services for Victims of Trafficking: A Guide",
+         "organization": "U.S. Department of Health and Human Services",
+         "authors": ["H. Clawson", "N. Dutch"], "date": "2008-08",
+         "summary": "How to meet the needs of victims: benefits, housing, counseling.",
+         "topics": ["Certification letters", "Housing"], "path": "guide.pdf"},
+        {"id": "wi-training", "title": "Training for Law Enforcement",
+         "organization": "Wisconsin Department of Justice", "date": "2013-09-06",
+         "summary": "A curriculum for officers on recognising trafficking.",
+         "path": "training.pdf"},
+        {"id": "housing-article", "title": "Housing survivors",
+         "organization": "Coalition Against Trafficking", "date": "2016",
+         "summary": "An article on shelters.", "path": "article.html"},
+        {"id": "atest-book", "title": "Anti-Slavery Funding Appropriations Briefing Book",
+         "organization": "ATEST", "date": "2012",
+         "summary": "Recommendations to Congress on funding for law enforcement and services "
+                    "for victims."},
+    ])
+    report = lib.rebuild(offline=True)
+    assert len(report.with_text) == 3 and len(report.summary_only) == 1
+    return lib
+
+
+def ids(lib: Library, query: str, **kwargs: object) -> list[str]:
+    return [hit.id for hit in lib.search(query, **kwargs).results]  # type: ignore[arg-type]
+
+
+def test_rebuild_summary(library: Library) -> None:
+    status = {s.id: s for s in library.status()}
+    assert status["hhs-guide"].pages == 5 and status["hhs-guide"].source == "path"
+    assert status["atest-book"].state == "summary-only"
+    assert "no `url` or `path`" in (status["atest-book"].error or "")
+
+
+def test_snippet_cites_page_number_and_label(library: Library) -> None:
+    results = library.search("certification letter")
+    hit = results.results[0]
+    assert hit.id == "hhs-guide"
+    page_snippets = [s for s in hit.snippets if s.page is not None]
+    assert page_snippets[0].page == 3 and page_snippets[0].label == "1"
+    snip = page_snippets[0]
+    words = {snip.text[a:b].lower() for a, b in snip.highlights}
+    assert {"certification", "letter"} <= words
+
+
+def test_summary_snippet_has_no_page(library: Library) -> None:
+    hit = library.search("counseling").results[0]
+    assert hit.id == "hhs-guide"
+    summary = [s for s in hit.snippets if s.page is None]
+    assert summary and "counseling" in summary[0].text
+    assert any(summary[0].text[a:b] == "counseling" for a, b in summary[0].highlights)
+
+
+def test_all_words_required_then_fallback(library: Library) -> None:
+    strict = library.search("rural housing")
+    assert not strict.fallback and [h.id for h in strict.results] == ["hhs-guide"]
+    loose = library.search("emergency zebra")
+    assert loose.fallback and loose.results and loose.results[0].id == "hhs-guide"
+    assert library.search("zebra giraffe").results == ()
+
+
+def test_stemming_matches_word_forms(library: Library) -> None:
+    assert "wi-training" in ids(library, "interview minor")
+
+
+def test_phrases(library: Library) -> None:
+    assert ids(library, '"transitional housing programs"')[0] == "hhs-guide"
+    assert "hhs-guide" not in ids(library, '"housing transitional"')
+
+
+def test_or_not_and_minus(library: Library) -> None:
+    assert set(ids(library, "farms OR counseling")) == {"wi-training", "hhs-guide"}
+    assert "hhs-guide" not in ids(library, "housing NOT rural")
+    assert "hhs-guide" not in ids(library, "housing -rural")
+    assert "housing-article" in ids(library, "housing -rural")
+    assert "wi-training" in ids(library, "anti-trafficking OR farms")
+
+
+def test_fields(library: Library) -> None:
+    assert ids(library, "title:training") == ["wi-training"]
+    assert ids(library, "org:wisconsin") == ["wi-training"]
+    assert ids(library, "organization:justice") == ["wi-training"]
+    assert ids(library, "author:clawson") == ["hhs-guide"]
+    assert ids(library, "year:2013") == ["wi-training"]
+    assert set(ids(library, "year:[2008 TO 2013]")) == {"hhs-guide", "wi-training", "atest-book"}
+
+
+def test_prefix_and_fuzzy(library: Library) -> None:
+    assert "hhs-guide" in ids(library, "certif*")
+    assert "hhs-guide" in ids(library, "cerification~")
+    assert "wi-training" in ids(library, "restaurnts~2")
+
+
+def test_filters(library: Library) -> None:
+    assert ids(library, "trafficking", org="wisconsin") == ["wi-training"]
+    assert set(ids(library, "trafficking", year="2008-2013")) == {"hhs-guide", "wi-training"}
+    assert ids(library, "congress", year="2008-2013") == ["atest-book"]
+    assert ids(library, "trafficking", year=2016) == ["housing-article"]
+    with pytest.raises(QueryError, match="--year takes"):
+        library.search("housing", year="last year")
+
+
+def test_did_you_mean(library: Library) -> None:
+    results = library.search("certifcation")
+    assert results.suggestion == "certification"
+    assert library.search("certification").suggestion is None
+
+
+@pytest.mark.parametrize("query", ["x" * (MAX_QUERY_CHARS + 1), "nosuchfield:word", "the of and",
+                                   "", "   "])
+def test_unreadable_queries_get_a_message(library: Library, query: str) -> None:
+    with pytest.raises(QueryError):
+        library.search(query)
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "(((", "housing)", "AND", "OR OR", "*", "~",
+                                   "title:", "year:[2010 TO", 'title:"', "-", "\x00\x07 housing"])
+def test_odd_queries_answer_or_explain(library: Library, query: str) -> None:
+    result = CliRunner().invoke(main, ["search", query], obj=library)
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 1:
+        assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+
+
+def test_cli_search_json_shape(library: Library) -> None:
+    result = CliRunner().invoke(main, ["search", "--json", "certification", "letter"],
+                                obj=library)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"query", "total", "fallback", "suggestion", "results"}
+    assert data["query"] == "certification letter" and data["total"] >= 1
+    first = data["results"][0]
+    assert set(first) == {"id", "title", "organization", "date", "url", "source", "score",
+                          "snippets"}
+    assert first["id"] == "hhs-guide" and first["source"] == "path"
+    for snip in first["snippets"]:
+        assert set(snip) == {"page", "label", "text", "highlights"}
+        for start, end in snip["highlights"]:
+            assert 0 <= start < end <= len(snip["text"])
+
+
+def test_cli_search_plain_markers_and_limits(library: Library) -> None:
+    result = CliRunner().invoke(main, ["search", "housing", "--limit", "1", "--pages", "1"],
+                                obj=library)
+    assert result.exit_code == 0
+    assert "**housing**" in result.output.lower()
+    assert result.output.count("\n1. ") == 1 and "\n2. " not in result.output
+    assert "p. " in result.output or "summary:" in result.output
+
+
+def test_long_page_highlighted_beyond_32k(tmp_path: Path, make_library: LibraryFactory) -> None:
+    filler = "Ordinary words about services and programs fill this page. " * 800
+    (tmp_path / "long.txt").write_text(filler + "The zanzibarian clause appears only here.")
+    assert len(filler) > 40_000
+    lib = make_library([{"id": "long", "title": "Long", "path": "long.txt"}])
+    lib.rebuild(offline=True)
+    [snip] = lib.search("zanzibarian").results[0].snippets
+    assert [snip.text[a:b] for a, b in snip.highlights] == ["zanzibarian"]
+
+
+def test_search_before_any_rebuild(tmp_path: Path, make_library: LibraryFactory) -> None:
+    lib = make_library([{"id": "a", "title": "A"}])
+    with pytest.raises(IndexMissingError, match="Run `splib rebuild` first"):
+        lib.search("anything")
+
+
+def test_second_rebuild_is_refused_while_one_runs(library: Library) -> None:
+    with library.store.lock("rebuild"):
+        with pytest.raises(BusyError, match="already working"):
+            library.rebuild(offline=True)
+        result = CliRunner().invoke(main, ["rebuild", "--offline"], obj=library)
+        assert result.exit_code == 1 and "already working" in result.output
+    assert library.rebuild(offline=True).pages == 9
+
+
+def test_update_after_adding_editing_and_removing(library: Library, tmp_path: Path) -> None:
+    catalog = library.catalog_path
+    text = catalog.read_text()
+    unchanged = library.update(offline=True)
+    assert not unchanged.reindexed and unchanged.pages == 9
+    (tmp_path / "new.txt").write_text("Pro bono legal services for T visa applicants.")
+    text += ('\n[[report]]\nid = "legal"\ntitle = "Legal aid"\npath = "new.txt"\n')
+    text = text.replace("A curriculum for officers", "A zebra curriculum for officers")
+    text = text.replace('[[report]]\nid = "housing-article"', '[[report]]\nid = "gone"', 1)
+    catalog.write_text(text)
+    # "gone" replaces "housing-article": one removed, one added under a new id.
+    report = library.update(offline=True)
+    assert report.changes is not None
+    assert set(report.changes.added) == {"legal", "gone"}
+    assert report.changes.changed == ("wi-training",)
+    assert report.changes.removed == ("housing-article",)
+    assert ids(library, "pro bono") == ["legal"]
+    assert ids(library, "zebra") == ["wi-training"]
+    assert "housing-article" not in ids(library, "shelters OR housing")
+    assert library.update(offline=True).reindexed is False
+
+
+def test_update_notices_a_changed_local_file(library: Library, tmp_path: Path) -> None:
+    (tmp_path / "training.pdf").write_bytes(make_pdf(["Now about xylophones only."]))
+    report = library.update(offline=True)
+    assert report.changes is not None and report.changes.changed == ("wi-training",)
+    assert ids(library, "xylophones") == ["wi-training"]
+    assert "wi-training" not in ids(library, "farms")
+
+
+def test_show_entry_and_pages(library: Library) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["show", "hhs-guide", "--page", "3"], obj=library)
+    assert result.exit_code == 0, result.output
+    assert "H. Clawson; N. Dutch" in result.output and "State:" in result.output
+    assert "--- page 3 (printed 1) ---" in result.output and "certification letter" in result.output
+    assert "page 4" not in result.output
+    result = runner.invoke(main, ["show", "hhs-guide", "--page", "99"], obj=library)
+    assert result.exit_code == 1 and "no page 99" in result.output
+    result = runner.invoke(main, ["show", "nope"], obj=library)
+    assert result.exit_code == 1 and "No report with id 'nope'" in result.output
+    result = runner.invoke(main, ["show", "atest-book", "--text"], obj=library)
+    assert result.exit_code == 1 and "no extracted text" in result.output
+
+
+def test_status_json(library: Library) -> None:
+    result = CliRunner().invoke(main, ["status", "--json"], obj=library)
+    entries = json.loads(result.output)["entries"]
+    assert [e["id"] for e in entries] == ["hhs-guide", "wi-training", "housing-article",
+                                          "atest-book"]
+    assert set(entries[0]) == {"id", "state", "source", "pages", "chars", "fetched_at", "error"}
+    assert entries[0]["state"] == "text" and entries[0]["chars"] > 100
+    assert entries[3]["state"] == "summary-only" and entries[3]["error"]
+
+
+def test_broken_file_is_an_error_entry_and_the_rest_is_indexed(
+        tmp_path: Path, make_library: LibraryFactory) -> None:
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really a pdf")
+    (tmp_path / "good.txt").write_text("Trauma-informed care for survivors.")
+    lib = make_library([{"id": "broken", "title": "Broken", "path": "broken.pdf"},
+                        {"id": "missing", "title": "Missing", "path": "missing.pdf"},
+                        {"id": "good", "title": "Good", "path": "good.txt"}])
+    result = CliRunner().invoke(main, ["rebuild"], obj=lib)
+    assert result.exit_code == 0, result.output
+    assert "1 reports with full text, 0 summary only, 2 errors" in result.output
+    assert "broken (error): damaged PDF" in result.output
+    assert "missing (error): local file not found" in result.output
+    assert ids(lib, "trauma") == ["good"]
+    assert ids(lib, "broken") == ["broken"]  # its catalog entry is still searchable
