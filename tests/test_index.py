@@ -7,55 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import LibraryFactory, make_html, make_pdf
+from conftest import LibraryFactory, make_pdf
 
 from indexer import BusyError, IndexMissingError, Library, QueryError
 from indexer.cli import main
 from indexer.search import MAX_QUERY_CHARS
-
-GUIDE = [
-    "Guide for service providers. Contents and acknowledgements.",
-    "Introduction to the guide and who should read it.",
-    "A certification letter from the Office on Trafficking in Persons lets adult victims "
-    "receive benefits. Case managers request the letter early.",
-    "Emergency housing and shelters in rural counties are scarce; transitional housing "
-    "programs keep waiting lists.",
-    "Mental health care: trauma-informed counseling for survivors and their children.",
-]
-TRAINING = [
-    "Law enforcement training curriculum for patrol officers.",
-    "Module one: indicators of labor trafficking at farms and restaurants.",
-    "Module two: interviewing minors in child welfare custody with a victim advocate.",
-]
-
-
-@pytest.fixture
-def library(tmp_path: Path, make_library: LibraryFactory) -> Library:
-    (tmp_path / "guide.pdf").write_bytes(
-        make_pdf(GUIDE, labels=[(0, "/r", 1), (2, "/D", 1)]))
-    (tmp_path / "training.pdf").write_bytes(make_pdf(TRAINING))
-    (tmp_path / "article.html").write_bytes(make_html())
-    lib = make_library([
-        {"id": "hhs-guide", "title": "Services for Victims of Trafficking: A Guide",
-         "organization": "U.S. Department of Health and Human Services",
-         "authors": ["H. Clawson", "N. Dutch"], "date": "2008-08",
-         "summary": "How to meet the needs of victims: benefits, housing, counseling.",
-         "topics": ["Certification letters", "Housing"], "path": "guide.pdf"},
-        {"id": "wi-training", "title": "Training for Law Enforcement",
-         "organization": "Wisconsin Department of Justice", "date": "2013-09-06",
-         "summary": "A curriculum for officers on recognising trafficking.",
-         "path": "training.pdf"},
-        {"id": "housing-article", "title": "Housing survivors",
-         "organization": "Coalition Against Trafficking", "date": "2016",
-         "summary": "An article on shelters.", "path": "article.html"},
-        {"id": "atest-book", "title": "Anti-Slavery Funding Appropriations Briefing Book",
-         "organization": "ATEST", "date": "2012",
-         "summary": "Recommendations to Congress on funding for law enforcement and services "
-                    "for victims."},
-    ])
-    report = lib.rebuild(offline=True)
-    assert len(report.with_text) == 3 and len(report.summary_only) == 1
-    return lib
 
 
 def ids(lib: Library, query: str, **kwargs: object) -> list[str]:
