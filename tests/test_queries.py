@@ -1,0 +1,42 @@
+"""The library's saved questions (queries/library.toml) find their reports in the top 3."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from indexer import Library
+
+QUERIES = tomllib.loads((ROOT / "queries" / "library.toml").read_text(encoding="utf-8"))["query"]
+
+
+@pytest.fixture(scope="module")
+def seed_library(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    """The real catalog, indexed from its summaries alone (offline: nothing is fetched)."""
+    lib = Library(catalog=ROOT / "corpus" / "catalog.toml",
+                  data=tmp_path_factory.mktemp("seed") / "data")
+    report = lib.rebuild(offline=True)
+    assert len(report.summary_only) == 6
+    return lib
+
+
+def test_there_are_enough_questions() -> None:
+    assert len(QUERIES) >= 12
+    catalog_ids = {r.id for r in Library(catalog=ROOT / "corpus" / "catalog.toml").catalog()}
+    for query in QUERIES:
+        assert set(query["must"]) <= catalog_ids, query
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q["text"] for q in QUERIES])
+def test_question_finds_its_reports_in_the_top_3(seed_library: Library,
+                                                 query: dict[str, object]) -> None:
+    top = [hit.id for hit in seed_library.search(str(query["text"]), limit=3).results]
+    missing = [i for i in query["must"] if i not in top]  # type: ignore[attr-defined]
+    assert not missing, f"{query['text']!r}: top 3 were {top}"
+
+
+def test_data_folder_is_not_the_repository(seed_library: Library) -> None:
+    assert Path(seed_library.store.root).resolve() != (ROOT / ".splib").resolve()
