@@ -72,7 +72,7 @@ def documents(report: Report, status: EntryStatus,
     if report.prepared_for:
         summary_parts.append(f"Prepared for {report.prepared_for}")
     yield {**common, "docid": f"{report.id}#entry", "kind": "entry", "page": 0,
-           "summary": "\n".join(p for p in summary_parts if p)}
+           "summary": "; ".join(p for p in summary_parts if p)}
     if doc is None:
         return
     for page in doc.pages:

@@ -249,8 +249,10 @@ class Fetcher:
             info: Any = response.json()
         except requests.exceptions.ConnectionError as exc:
             host = urlsplit(api).hostname or api
-            raise FetchError(f"the web archive could not be reached either "
-                             f"({_connection_reason(host, exc)})") from None
+            reason = _connection_reason(host, exc)
+            if "(DNS)" in reason:
+                reason = f"{host} could not be found either"
+            raise FetchError(f"the web archive could not be reached ({reason})") from None
         except requests.exceptions.RequestException as exc:
             raise FetchError(f"the web archive could not be asked ({_short(exc)})") from None
         except ValueError:
@@ -325,7 +327,7 @@ def _connection_reason(host: str, exc: BaseException) -> str:
     if any(s in text for s in ("NameResolution", "Name or service not known",
                                "Temporary failure in name resolution", "nodename nor servname",
                                "No address associated")):
-        return f"no network or unknown host: {host} could not be found (DNS)"
+        return f"no network, or an unknown host: {host} could not be found (DNS)"
     if "Connection refused" in text:
         return f"{host} refused the connection"
     if "timed out" in text.lower():

@@ -14,7 +14,7 @@ from typing import Any
 # what a report is about than the same word on page 40.
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def text_analyzer() -> Any:
