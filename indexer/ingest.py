@@ -8,6 +8,7 @@ manifest is saved after every entry, so a killed run keeps what it finished.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -127,17 +128,20 @@ class Ingester:
     def _extract(self, report: Report, record: EntryRecord) -> EntryRecord:
         assert record.source is not None
         key = self.store.text_key(record.source.sha256, report.password)
-        outcome = self.load_or_extract(key, record.source.sha256, report.password)
+        started = time.monotonic()
+        cached = self.store.load_text(key)
+        outcome = cached if cached is not None else \
+            self.extract(key, record.source.sha256, report.password)
+        seconds = 0.0 if cached is not None else round(time.monotonic() - started, 3)
         if isinstance(outcome, ExtractionError):
             return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
-                                       chars=0, warnings=())
+                                       chars=0, warnings=(), extract_seconds=seconds)
         return record.with_changes(text_key=key, extract_error=None, pages=len(outcome.pages),
-                                   chars=outcome.chars, warnings=outcome.warnings)
+                                   chars=outcome.chars, warnings=outcome.warnings,
+                                   extract_seconds=seconds)
 
-    def load_or_extract(self, key: str, sha256: str, password: str) -> Document | ExtractionError:
-        cached = self.store.load_text(key)
-        if cached is not None:
-            return cached
+    def extract(self, key: str, sha256: str, password: str) -> Document | ExtractionError:
+        """Extract the source `sha256` in a bounded child process and cache the outcome."""
         try:
             outcome: Document | ExtractionError = extract_isolated(
                 self.store.source_path(sha256), password, self.limits)

@@ -63,6 +63,7 @@ class EntryRecord:
     chars: int = 0
     checked_at: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    extract_seconds: float = 0.0  # the last real extraction's time; 0 when read from the cache
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,6 +82,7 @@ class EntryRecord:
             chars=int(data.get("chars", 0)),
             checked_at=data.get("checked_at"),
             warnings=tuple(data.get("warnings", ())),
+            extract_seconds=float(data.get("extract_seconds", 0.0)),
         )
 
     def with_changes(self, **changes: Any) -> EntryRecord:

@@ -81,19 +81,52 @@ def sniff(data: bytes) -> str:
         for marker in (b"<html", b"<head", b"<body", b"<title", b"<meta", b"<div", b"<p>")
     ):
         return HTML
-    if b"\x00" in head and not _looks_utf16(head):
+    if _binary_share(data[:4096]) > 0.1 and not _looks_utf16(head):
         raise ExtractionError(
             "not a PDF, HTML or text file (binary data); check the report's address"
         )
     return TEXT
 
 
+_CONTROL_BYTES = frozenset(range(0x09)) | frozenset(range(0x0E, 0x20))
+
+
+def _binary_share(sample: bytes) -> float:
+    """The share of control bytes: images and archives are full of them, text (even text with
+    a few stray NULs) is not."""
+    if not sample:
+        return 0.0
+    return sum(b in _CONTROL_BYTES for b in sample) / len(sample)
+
+
 def _looks_utf16(head: bytes) -> bool:
     return head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
+# A gzip-compressed source (a saved `.html.gz`, a server that compresses twice) is opened up to
+# this size; past it the file is a bomb, not a report.
+MAX_GUNZIPPED = 128 * 1024 * 1024
+
+
+def gunzip(data: bytes) -> bytes:
+    """The content of gzip `data`, refusing more than MAX_GUNZIPPED bytes."""
+    import zlib
+
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, MAX_GUNZIPPED + 1)
+    except zlib.error as exc:
+        raise ExtractionError(f"damaged gzip file: {exc}") from None
+    if len(out) > MAX_GUNZIPPED:
+        raise ExtractionError(
+            f"too large: it unpacks to more than {MAX_GUNZIPPED // (1024 * 1024)} MB")
+    return out
+
+
 def extract_bytes(data: bytes, password: str = "") -> Document:
     """Extract `data` in this process: the worker's job; callers want `extract_isolated`."""
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip(data)
     if not data.strip():
         raise ExtractionError("the file is empty")
     kind = sniff(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -49,7 +50,7 @@ def extract_isolated(source: Path, password: str = "", limits: Limits | None = N
     with tempfile.TemporaryDirectory(prefix="splib-extract-") as tmp:
         output = Path(tmp) / "out.json"
         job = {"source": str(source), "output": str(output), "password": password,
-               "memory_mb": limits.memory_mb}
+               "memory_mb": limits.memory_mb, "cpu_seconds": math.ceil(limits.seconds) + 10}
         with subprocess.Popen(
             [sys.executable, "-m", "indexer.extract.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -69,6 +70,9 @@ def extract_isolated(source: Path, password: str = "", limits: Limits | None = N
             raise ExtractionError(
                 f"too large: extraction needed more than {limits.memory_mb} MB of memory"
             )
+        if proc.returncode == -signal.SIGXCPU:
+            raise ExtractionError(
+                f"timed out after {limits.seconds:g} s (the file may be hostile or damaged)")
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
             raise ExtractionError(f"the extractor crashed on this file ({name})")

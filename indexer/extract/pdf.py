@@ -26,9 +26,10 @@ MIN_LETTERS_PER_PAGE = 3
 def extract_pdf(data: bytes, password: str = "") -> Document:
     """Extract the text of the PDF `data` page by page."""
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PyPdfError
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
     found: list[str] = []
+    failures: list[str] = []
     with warnings.catch_warnings():
         # pypdf warns about every malformation it repairs; we report pages, not its noise.
         warnings.simplefilter("ignore")
@@ -40,6 +41,8 @@ def extract_pdf(data: bytes, password: str = "") -> Document:
             raise
         except FileNotDecryptedError:
             raise ExtractionError(_locked_message(password)) from None
+        except LimitReachedError as exc:
+            raise ExtractionError(_bomb_message(exc)) from None
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                 AssertionError, RecursionError, OverflowError) as exc:
             raise ExtractionError(f"damaged PDF: {_words(exc)}") from None
@@ -48,8 +51,13 @@ def extract_pdf(data: bytes, password: str = "") -> Document:
         for index in range(count):
             try:
                 raw = reader.pages[index].extract_text() or ""
+            except LimitReachedError as exc:
+                failures.append(_bomb_message(exc))
+                found.append(f"page {index + 1}: {failures[-1]}")
+                raw = ""
             except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                     AssertionError, RecursionError, OverflowError, ZeroDivisionError) as exc:
+                failures.append(f"damaged PDF: {_words(exc)}")
                 found.append(f"page {index + 1}: text could not be read ({_words(exc)})")
                 raw = ""
             pages.append(Page(number=index + 1, text=normalize_text(raw), label=labels[index]))
@@ -57,6 +65,9 @@ def extract_pdf(data: bytes, password: str = "") -> Document:
     if count == 0:
         raise ExtractionError("damaged PDF: it has no pages")
     letters = sum(ch.isalpha() for p in pages for ch in p.text)
+    if letters < MIN_LETTERS_PER_PAGE * count and failures:
+        # The pages did not fail for lack of text but because they could not be read.
+        raise ExtractionError(failures[0])
     if letters < MIN_LETTERS_PER_PAGE * count:
         raise ExtractionError(
             "no text layer (scanned?): the PDF has pages but no text to search; "
@@ -118,6 +129,11 @@ def _title(reader: object) -> str | None:
         return None
     title = normalize_text(title)
     return title or None
+
+
+def _bomb_message(exc: BaseException) -> str:
+    return ("too large: part of the PDF unpacks past pypdf's safety limit "
+            f"(a decompression bomb?): {_words(exc)}")
 
 
 def _words(exc: BaseException) -> str:

@@ -17,6 +17,10 @@ def main() -> int:
     job = json.loads(sys.stdin.read())
     limit = int(job["memory_mb"]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # A backstop for when the parent dies without killing us (kill -9, a closed terminal):
+    # the kernel stops a child that spins past its CPU allowance.
+    cpu = int(job["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     output = Path(job["output"])
     sys.setrecursionlimit(5000)
     try:

@@ -1,0 +1,168 @@
+"""Robustness run: every shared PDF and HTML page ingested as one library, offline.
+
+    python benchmarks/robustness.py [--corpora DIR] [--json OUT.json] [--jobs N]
+
+Builds a catalog with one entry per file under SPLIB_CORPORA (`pdf/sample-files`,
+`pdf/pdfminer`, `reports`, `html/article-extraction-benchmark`), runs
+`splib rebuild --offline` on it in a child process, and prints per corpus: files, with text,
+with a recorded reason (by reason), crashes of the run, the slowest file, and the peak memory
+(resident set) of the rebuild process and of its largest extraction child. Every file must
+end as text or as a reason; the run itself must not crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from indexer import Library  # noqa: E402
+
+CORPORA = {
+    "pdf/sample-files": "pdf/sample-files/**/*.pdf",
+    "pdf/pdfminer": "pdf/pdfminer/**/*.pdf",
+    "reports": "reports/*.pdf",
+    "html/article-extraction-benchmark": "html/article-extraction-benchmark/html/*.html.gz",
+}
+
+
+# Runs `splib` in-process and, on exit, writes the peak resident memory (ru_maxrss, kB) of
+# itself and of the largest extraction child it waited for: the run's own tree, nothing else.
+WRAPPER = """
+import atexit, json, resource, sys
+def _report(path=sys.argv[1]):
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    open(path, "w").write(json.dumps([own, kids]))
+atexit.register(_report)
+sys.argv = ["splib"] + sys.argv[2:]
+from indexer.cli import main
+main()
+"""
+
+
+def reason_kind(error: str) -> str:
+    """The kind of a recorded reason: 'damaged PDF', 'encrypted', 'timed out after 120 s'..."""
+    kind = re.split(r":|;", error, maxsplit=1)[0].strip()
+    return kind[:60]
+
+
+def write_catalog(corpora: Path, path: Path) -> dict[str, str]:
+    """A catalog with one entry per corpus file; returns {entry id: corpus name}."""
+    corpus_of: dict[str, str] = {}
+    lines: list[str] = []
+    for corpus, pattern in CORPORA.items():
+        for file in sorted(corpora.glob(pattern)):
+            rel = file.relative_to(corpora)
+            ident = re.sub(r"[^a-z0-9]+", "-", str(rel).lower()).strip("-")
+            corpus_of[ident] = corpus
+            lines += ["[[report]]", f"id = {json.dumps(ident)}", f"title = {json.dumps(file.name)}",
+                      f"path = {json.dumps(str(file))}", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return corpus_of
+
+
+def run(corpora: Path, jobs: int = 2) -> dict[str, Any]:
+    """Ingest the corpora as one library and return the measurements."""
+    with tempfile.TemporaryDirectory(prefix="splib-robust-") as tmp:
+        catalog = Path(tmp) / "catalog.toml"
+        data = Path(tmp) / "data"
+        corpus_of = write_catalog(corpora, catalog)
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        usage = Path(tmp) / "usage.json"
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-c", WRAPPER, str(usage), "--catalog", str(catalog),
+             "--data", str(data), "rebuild", "--offline", "--jobs", str(jobs)],
+            capture_output=True, text=True, env=env)
+        seconds = time.monotonic() - started
+        rebuild_kb, child_kb = json.loads(usage.read_text()) if usage.exists() else (0, 0)
+        crashed = proc.returncode != 0 or "Traceback" in proc.stderr
+        lib = Library(catalog=catalog, data=data)
+        statuses = lib.status()
+        records = lib.store.load_manifest()
+        rows: dict[str, dict[str, Any]] = {}
+        for status in statuses:
+            corpus = corpus_of[status.id]
+            row = rows.setdefault(corpus, {"files": 0, "text": 0, "reasons": Counter(),
+                                           "unaccounted": 0, "slowest": ("", 0.0)})
+            row["files"] += 1
+            record = records.get(status.id)
+            spent = record.extract_seconds if record else 0.0
+            if spent > row["slowest"][1]:
+                row["slowest"] = (lib.catalog().get(status.id).title, spent)
+            if status.state == "text":
+                row["text"] += 1
+            elif status.error:
+                row["reasons"][reason_kind(status.error)] += 1
+            else:
+                row["unaccounted"] += 1
+        return {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                       f"{platform.python_version()}",
+            "seconds": round(seconds, 1),
+            "peak_rss_mb": round(max(rebuild_kb, child_kb) / 1024, 1),
+            "rebuild_rss_mb": round(rebuild_kb / 1024, 1),
+            "largest_child_rss_mb": round(child_kb / 1024, 1),
+            "crashes": int(crashed), "exit_code": proc.returncode,
+            "stderr_tail": proc.stderr.strip().splitlines()[-3:] if crashed else [],
+            "limit_seconds": lib.limits.seconds,
+            "corpora": {name: {**row, "reasons": dict(row["reasons"]),
+                               "slowest": [row["slowest"][0], round(row["slowest"][1], 2)]}
+                        for name, row in rows.items()},
+        }
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = ["| corpus | files | with text | with a reason (by reason) | crashes | slowest file |",
+             "| --- | ---: | ---: | --- | ---: | --- |"]
+    for name, row in result["corpora"].items():
+        reasons = ", ".join(f"{kind}: {n}" for kind, n in sorted(row["reasons"].items(),
+                                                                  key=lambda kv: -kv[1]))
+        with_reason = sum(row["reasons"].values())
+        slow_name, slow_s = row["slowest"]
+        lines.append(f"| {name} | {row['files']} | {row['text']} | {with_reason}"
+                     f"{' (' + reasons + ')' if reasons else ''} | {result['crashes']} | "
+                     f"{slow_name} ({slow_s:.2f} s) |")
+    lines.append("")
+    lines.append(f"Whole run: {result['seconds']} s; peak memory {result['rebuild_rss_mb']} MB "
+                 f"(the rebuild process), {result['largest_child_rss_mb']} MB (the largest "
+                 f"extraction child); crashes {result['crashes']}; measured {result['date']} on "
+                 f"{result['machine']}.")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", type=Path, default=Path(
+        os.environ.get("SPLIB_CORPORA") or ROOT.parent / "shared" / "corpora"))
+    parser.add_argument("--json", type=Path, help="also write the measurements here")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    if not args.corpora.is_dir():
+        print(f"No corpora at {args.corpora}; set SPLIB_CORPORA.", file=sys.stderr)
+        return 2
+    result = run(args.corpora, args.jobs)
+    print(table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    unaccounted = sum(r["unaccounted"] for r in result["corpora"].values())
+    return 1 if result["crashes"] or unaccounted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
