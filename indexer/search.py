@@ -183,8 +183,10 @@ def _expand(q: Any, reader: Any, text: str) -> Any:
     if isinstance(q, (wq.FuzzyTerm, wq.Prefix)) and q.fieldname in _SPELL_FIELDS:
         if isinstance(q, wq.FuzzyTerm):
             typed = re.sub(r"~\d*$", "", text[q.startchar:q.endchar]).rsplit(":", 1)[-1]
-            words = reader.terms_within(q.fieldname, typed.lower(), q.maxdist,
-                                        prefix=q.prefixlength)
+            typed = typed.strip().lower()
+            if len(typed) <= q.prefixlength:
+                return wq.NullQuery  # "~" alone, or nothing but the prefix: no word to fuzz
+            words = reader.terms_within(q.fieldname, typed, q.maxdist, prefix=q.prefixlength)
         else:
             spell = "spell_" + q.fieldname
             words = (b.decode("utf-8") for b in reader.expand_prefix(spell, q.text))

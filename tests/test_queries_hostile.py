@@ -1,0 +1,86 @@
+"""Hostile queries: arbitrary strings answer with results or a one-line error, never a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from conftest import GUIDE, fast_fetch, make_pdf, write_catalog
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from indexer import Library, QueryError, SearchResults
+from indexer.cli import main
+from indexer.search import MAX_FUZZY_EDITS, parse_query
+
+TOKENS = ['"', "'", "(", ")", "[", "]", "{", "}", "AND", "OR", "NOT", "ANDNOT", "TO", "-", "+",
+          "*", "?", "~", "~99", "^", "^3", ":", "title:", "org:", "year:", "year:[", "year:[2008",
+          "TO 2013]", "author:", "body:", "\\", "/", "\x00", "\x1b[31m", "\u202e", "housing",
+          "shelter*", "certifcation~", "*ing", "zzzz", "ﬁ", "日本語", "2013", "-1", "9" * 30]
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    tmp = tmp_path_factory.mktemp("hostile-queries")
+    (tmp / "guide.pdf").write_bytes(make_pdf(GUIDE))
+    catalog = write_catalog(tmp / "c.toml", [
+        {"id": "guide", "title": "Guide", "organization": "HHS", "date": "2010",
+         "summary": "Housing and certification letters.", "path": "guide.pdf"}])
+    library = Library(catalog=catalog, data=tmp / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    yield library
+
+
+def answer(lib: Library, query: str) -> SearchResults | str:
+    try:
+        return lib.search(query)
+    except QueryError as exc:
+        message = str(exc)
+        assert message and "\n" not in message
+        return message
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_arbitrary_text(lib: Library, query: str) -> None:
+    answer(lib, query)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=12),
+       st.sampled_from(["", " "]))
+def test_operator_soup(lib: Library, tokens: list[str], sep: str) -> None:
+    answer(lib, sep.join(tokens))
+
+
+@pytest.mark.parametrize("query", ["x" * 100_000, "housing " * 20_000, '"' * 50_000,
+                                   "(" * 10_000 + "housing" + ")" * 10_000])
+def test_huge_queries_are_refused_at_once(lib: Library, query: str) -> None:
+    with pytest.raises(QueryError, match="the limit is 1,000"):
+        lib.search(query)
+
+
+def test_huge_fuzzy_edits_are_capped(lib: Library) -> None:
+    from whoosh import query as wq
+
+    from indexer.build import open_current
+
+    ix = open_current(lib.store)
+    try:
+        parsed = parse_query(ix.schema, "org:hhsx~99")
+    finally:
+        ix.close()
+    fuzzy = [q for q in parsed.leaves() if isinstance(q, wq.FuzzyTerm)]
+    assert fuzzy and all(q.maxdist == MAX_FUZZY_EDITS for q in fuzzy)
+    assert isinstance(answer(lib, "housing~99"), SearchResults)
+
+
+@pytest.mark.parametrize("query", ['"', "(", "title:", "NOT", "*", "\x00", "x" * 5000,
+                                   "year:[zzz TO 2013]", "~~~"])
+def test_cli_never_shows_a_traceback(lib: Library, query: str) -> None:
+    result = CliRunner().invoke(main, ["search", "--json", query], obj=lib)
+    assert result.exit_code in (0, 1)
+    assert "Traceback" not in result.output
+    if result.exit_code:
+        assert result.output.startswith("Error: ") and result.output.count("\n") == 1
