@@ -8,6 +8,7 @@ summary's snippet when the summary matched.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from typing import Any
 
 from .errors import QueryError
 from .schema import FIELD_BOOSTS, TEXT_FIELDS, name_analyzer, text_analyzer
+from .scoring import LibraryBM25
+
+log = logging.getLogger(__name__)
 
 # Whoosh's parser is quadratic in the query's length; no real question needs more.
 MAX_QUERY_CHARS = 1000
@@ -28,6 +32,29 @@ CANDIDATES = 2000
 SNIPPET_CHARS = 260
 SNIPPET_SURROUND = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+# The free-text path (see `free_text_words`); every figure here was tuned on Cranfield with
+# benchmarks/relevance.py, and the README's "Search quality" says what each one moved.
+FREE_TEXT_MIN_WORDS = 4
+# A title counts like body text in a question: long questions name the subject in many
+# words, and a title boost lets one of them outweigh the rest.
+FREE_TEXT_BOOSTS = {**FIELD_BOOSTS, "title": 1.0}
+FEEDBACK_DOCS = 5  # best pages whose key terms widen a question
+FEEDBACK_TERMS = 20
+FEEDBACK_WEIGHT = 0.6  # of the strongest key term, relative to a typed word
+# Words that give a question its form, not its subject.
+QUESTION_WORDS = frozenset(
+    """
+    a about also an and any are as at be been being but by can could did do does done for
+    from had has have how i if in into is it its may me might more most much must my no not
+    of on or other our should so some such than that the their them then there these they
+    this those to upon us was we were what when where which while who whom whose why will
+    with within without would you your
+    """.split()  # noqa: SIM905 (a word list reads better as words)
+)
+_PLAIN_WORD = re.compile(r"[^\W_][\w'\u2019-]*")
+# Anything that makes a query more than plain words.
+_SYNTAX = re.compile(r"""["():\[\]{}*?~^]|(?:^|\s)[+-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b""")
 # A plain word of the query: not a field name, not a wildcard or fuzzy term.
 _WORD = re.compile(r"(?<![\w:*~])[A-Za-z][A-Za-z']{2,}(?![\w:*~])")
 # Field names a person may use in a query (and their aliases, see make_parser).
@@ -117,12 +144,13 @@ def clean_query(query: str) -> str:
     return text
 
 
-def make_parser(schema: Any, any_word: bool = False) -> Any:
+def make_parser(schema: Any, any_word: bool = False,
+                boosts: dict[str, float] | None = None) -> Any:
     from whoosh import qparser
 
     group = qparser.OrGroup.factory(0.9) if any_word else qparser.AndGroup
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=FIELD_BOOSTS,
-                                      group=group)
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema,
+                                      fieldboosts=boosts or FIELD_BOOSTS, group=group)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     # "+word"/"-word" only at the start of a word: "anti-trafficking" stays one term.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
@@ -133,7 +161,8 @@ def make_parser(schema: Any, any_word: bool = False) -> Any:
     return parser
 
 
-def parse_query(schema: Any, text: str, any_word: bool = False) -> Any:
+def parse_query(schema: Any, text: str, any_word: bool = False,
+                boosts: dict[str, float] | None = None) -> Any:
     """Parse `text` into a Whoosh query; raise `QueryError` with a one-line reason."""
     from whoosh import query as wq
 
@@ -145,7 +174,7 @@ def parse_query(schema: Any, text: str, any_word: bool = False) -> Any:
             )
 
     try:
-        q = make_parser(schema, any_word).parse(text)
+        q = make_parser(schema, any_word, boosts).parse(text)
     except Exception as exc:  # Whoosh's parser raises assorted errors on odd input
         raise QueryError(f"Could not read the query ({_words(exc)}). "
                          "Check its quotes, brackets and field names.") from None
@@ -166,9 +195,19 @@ def _tame(q: Any) -> Any:
         q.maxdist = min(int(q.maxdist), MAX_FUZZY_EDITS)
         q.prefixlength = max(int(q.prefixlength), 1)
         return q
+    return _apply(q, _tame)
+
+
+def _apply(q: Any, fn: Any) -> Any:
+    """`q.apply(fn)` that keeps an `Or`'s coordination `scale` and `minmatch`, which Whoosh's
+    compound `apply` drops (the any-word bonus for documents matching more words)."""
     if q.is_leaf():
         return q
-    return q.apply(_tame)
+    out = q.apply(fn)
+    for attr in ("scale", "minmatch"):
+        if hasattr(q, attr):
+            setattr(out, attr, getattr(q, attr))
+    return out
 
 
 def _expand(q: Any, reader: Any, text: str) -> Any:
@@ -200,9 +239,7 @@ def _expand(q: Any, reader: Any, text: str) -> Any:
         if isinstance(q, wq.Prefix):
             terms.append(q)  # stems that start with the prefix, too
         return wq.Or(terms) if terms else wq.NullQuery
-    if q.is_leaf():
-        return q
-    return q.apply(lambda sub: _expand(sub, reader, text))
+    return _apply(q, lambda sub: _expand(sub, reader, text))
 
 
 def make_filter(org: str | None, years: tuple[int, int] | None) -> Any:
@@ -228,20 +265,71 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
         raise QueryError("--limit must be at least 1 and --pages at least 0.")
     text = clean_query(query)
     flt = make_filter(org, parse_years(year))
-    with ix.searcher() as searcher:
+    with ix.searcher(weighting=LibraryBM25()) as searcher:
         reader = searcher.reader()
-        q = _expand(parse_query(ix.schema, text), reader, text)
-        grouped, total = _run(searcher, q, flt)
+        words = free_text_words(text)
+        added: frozenset[tuple[str, str]] = frozenset()
         fallback = False
-        if not grouped:
-            loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text)
-            if loose != q:
-                grouped, total = _run(searcher, loose, flt)
-                fallback = bool(grouped)
+        if words:
+            # A question in plain words: any word may match, ranked by BM25 over all of them,
+            # then widened by the words that the best pages share (pseudo-relevance feedback).
+            plain = " ".join(words)
+            q = _expand(parse_query(ix.schema, plain, any_word=True, boosts=FREE_TEXT_BOOSTS),
+                        reader, plain)
+            q, added = _feedback(searcher, q, flt)
+            grouped, total = _run(searcher, q, flt)
+        else:
+            q = _expand(parse_query(ix.schema, text), reader, text)
+            grouped, total = _run(searcher, q, flt)
+            if not grouped:
+                loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text)
+                if loose != q:
+                    grouped, total = _run(searcher, loose, flt)
+                    fallback = bool(grouped)
         suggestion = _suggest(searcher, text, flt)
-        results = tuple(_hit(rid, hits, pages) for rid, hits in list(grouped.items())[:limit])
+        results = tuple(_hit(rid, hits, pages, added)
+                        for rid, hits in list(grouped.items())[:limit])
     return SearchResults(query=query, total=total, fallback=fallback, suggestion=suggestion,
                          results=results)
+
+
+def free_text_words(text: str) -> list[str] | None:
+    """The content words of a plain-language question, or None for a keyword query.
+
+    A query with no syntax (quotes, fields, operators, wildcards, brackets) and at least
+    FREE_TEXT_MIN_WORDS words once question words are dropped is a question: "what problems of
+    heat conduction in composite slabs have been solved so far".
+    """
+    if _SYNTAX.search(text):
+        return None
+    words = [w for w in _PLAIN_WORD.findall(text) if w.lower() not in QUESTION_WORDS]
+    return words if len(words) >= FREE_TEXT_MIN_WORDS else None
+
+
+def _feedback(searcher: Any, q: Any, flt: Any) -> tuple[Any, frozenset[tuple[str, str]]]:
+    """`q` widened by the key terms of its best pages, and the terms it added.
+
+    The added terms rank; they are not highlighted, since the person did not type them.
+    """
+    from whoosh import query as wq
+
+    try:
+        first = searcher.search(q, filter=flt, limit=FEEDBACK_DOCS * 3)
+        docnums = [hit.docnum for hit in first if hit.get("body")][:FEEDBACK_DOCS]
+        if not docnums:
+            return q, frozenset()
+        terms = searcher.key_terms(docnums, "body", numterms=FEEDBACK_TERMS)
+    except Exception as exc:  # feedback is a refinement; the plain query still answers
+        log.debug("feedback skipped: %s", exc)
+        return q, frozenset()
+    if not terms:
+        return q, frozenset()
+    top = terms[0][1] or 1.0
+    known = {(f, t) for f, t in q.iter_all_terms()}
+    expansion = [wq.Term("body", term, boost=FEEDBACK_WEIGHT * score / top)
+                 for term, score in terms]
+    added = frozenset(("body", term) for term, _ in terms if ("body", term) not in known)
+    return wq.Or([q, wq.Or(expansion)]), added
 
 
 def _run(searcher: Any, q: Any, flt: Any) -> tuple[OrderedDict[str, list[Any]], int]:
@@ -322,20 +410,21 @@ def _suggest(searcher: Any, text: str, flt: Any) -> str | None:
     return corrected
 
 
-def _hit(report_id: str, hits: list[Any], pages: int) -> Hit:
+def _hit(report_id: str, hits: list[Any], pages: int,
+         added: frozenset[tuple[str, str]] = frozenset()) -> Hit:
     first = hits[0]
     snippets: list[Snippet] = []
     entry = next((h for h in hits if h["kind"] == "entry"), None)
     analyzer = text_analyzer()
     if entry is not None:
-        terms = _terms(entry, "summary")
+        terms = _terms(entry, "summary", added)
         if terms:
             snip = make_snippet(entry.get("summary", ""), terms, analyzer, None, None)
             if snip is not None:
                 snippets.append(snip)
     # Pages whose body matched; a page that matched only through the repeated title has
     # nothing of its own to show.
-    page_hits = [(h, _terms(h, "body")) for h in hits if h["kind"] == "page"]
+    page_hits = [(h, _terms(h, "body", added)) for h in hits if h["kind"] == "page"]
     for hit, terms in [(h, t) for h, t in page_hits if t][:pages]:
         snip = make_snippet(hit.get("body", ""), terms, analyzer, hit["page"], hit.get("label"))
         if snip is not None:
@@ -350,12 +439,13 @@ def _hit(report_id: str, hits: list[Any], pages: int) -> Hit:
                snippets=tuple(snippets))
 
 
-def _terms(hit: Any, field: str) -> frozenset[str]:
+def _terms(hit: Any, field: str,
+           added: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
+    """The words of `field` that the person's query matched in this hit."""
     matched = hit.matched_terms() or ()
-    return frozenset(
-        t.decode("utf-8") if isinstance(t, bytes) else str(t)
-        for f, t in matched if f == field
-    )
+    texts = (t.decode("utf-8") if isinstance(t, bytes) else str(t) for f, t in matched
+             if f == field)
+    return frozenset(t for t in texts if (field, t) not in added)
 
 
 def make_snippet(text: str, terms: frozenset[str], analyzer: Any, page: int | None,
