@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 # Below this many characters, trafilatura probably missed the article (or the page is a
 # stub); the whole visible text is the better answer then.
 MIN_MAIN_CHARS = 200
+# A reading with fewer words than this found no article (a cookie notice, a caption).
+MIN_ARTICLE_TOKENS = 20
+_WORD = re.compile(r"\w+")
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _NON_CONTENT = ("script", "style", "noscript", "template", "nav", "footer", "header", "aside",
                 "form", "svg")
@@ -81,6 +84,22 @@ def extract_html(data: bytes) -> Document:
 
 
 def _main_content(markup: str) -> str:
+    """The article text, chosen between trafilatura's and readability's readings.
+
+    Both libraries mostly err by taking in boilerplate (comments, related links, teasers),
+    rarely by cutting the article short; so when both found an article, the shorter reading
+    is the better one, and when one found next to nothing, the other is. On the 181 pages of
+    the article-extraction benchmark this choice scores above either library alone (README,
+    "Search quality").
+    """
+    readings = [text for text in (_trafilatura(markup), _readability(markup)) if text]
+    found = [t for t in readings if _tokens(t) >= MIN_ARTICLE_TOKENS]
+    if found:
+        return min(found, key=_tokens)
+    return max(readings, key=_tokens, default="")
+
+
+def _trafilatura(markup: str) -> str:
     import trafilatura
 
     try:
@@ -88,10 +107,26 @@ def _main_content(markup: str) -> str:
             markup, include_comments=False, include_tables=True, include_links=False,
             favor_recall=True, deduplicate=False,
         )
-    except Exception as exc:  # trafilatura gives up on some markup; the fallback takes over
+    except Exception as exc:  # trafilatura gives up on some markup; readability may not
         log.debug("trafilatura failed: %s", exc)
         return ""
     return normalize_text(text or "")
+
+
+def _readability(markup: str) -> str:
+    from bs4 import BeautifulSoup
+    from readability import Document
+
+    try:
+        summary = Document(markup).summary(html_partial=True)
+    except Exception as exc:  # readability raises on empty or odd documents
+        log.debug("readability failed: %s", exc)
+        return ""
+    return normalize_text(BeautifulSoup(summary, "lxml").get_text("\n"))
+
+
+def _tokens(text: str) -> int:
+    return len(_WORD.findall(text))
 
 
 def _clean(text: str) -> str:

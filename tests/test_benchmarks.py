@@ -1,0 +1,51 @@
+"""The quality benchmarks reach their goals in the same run as their references."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+from types import ModuleType
+
+from conftest import ROOT
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ndcg_matches_a_hand_computed_case() -> None:
+    bench = load("relevance")
+    # Relevant docs a (grade 2) and b (grade 1); ranking b, x, a.
+    dcg = (2**1 - 1) / math.log2(2) + 0 + (2**2 - 1) / math.log2(4)
+    idcg = (2**2 - 1) / math.log2(2) + (2**1 - 1) / math.log2(3)
+    assert abs(bench.ndcg_at(["b", "x", "a"], {"a": 2, "b": 1}) - dcg / idcg) < 1e-9
+
+
+def test_ranking_beats_bm25s_by_5_percent_on_cranfield(corpora: Path) -> None:
+    bench = load("relevance")
+    result = bench.evaluate(corpora / "ir" / "cranfield-beir")
+    print("\n" + bench.table(result))
+    assert result["judged_queries"] == 225
+    assert result["splib_ndcg10"] >= 1.05 * result["bm25s_ndcg10"]
+
+
+def test_token_f1_matches_the_definition() -> None:
+    bench = load("html_extraction")
+    # extracted: a a b c (4), expected: a b b d (4); overlap a + b = 2.
+    assert bench.token_f1("A a b c", "a b, b d") == 0.5
+    assert bench.token_f1("", "a") == 0.0
+
+
+def test_html_extraction_beats_trafilatura_and_readability(corpora: Path) -> None:
+    bench = load("html_extraction")
+    result = bench.evaluate(corpora)
+    print("\n" + bench.table(result))
+    f1 = result["mean_f1"]
+    assert result["pages"] == 181
+    assert f1["splib"] >= 0.96
+    assert f1["splib"] > f1["trafilatura"] and f1["splib"] > f1["readability-lxml"]
