@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.build import documents  # noqa: E402
 from indexer.catalog import Report  # noqa: E402
+from indexer.evaluate import ndcg_at  # noqa: E402
 from indexer.extract import TEXT, Document, Page  # noqa: E402
 from indexer.ingest import EntryStatus  # noqa: E402
 from indexer.schema import make_schema  # noqa: E402
@@ -55,15 +55,6 @@ def load_beir(path: Path) -> tuple[dict[str, tuple[str, str]], dict[str, str],
         if int(grade) > 0:
             qrels.setdefault(qid, {})[docid] = int(grade)
     return corpus, queries, qrels
-
-
-def ndcg_at(ranked: list[str], judged: dict[str, int], k: int = 10) -> float:
-    """nDCG@k with gain 2^grade - 1 and a log2 discount."""
-    dcg = sum((2 ** judged.get(doc, 0) - 1) / math.log2(rank + 2)
-              for rank, doc in enumerate(ranked[:k]))
-    ideal = sorted(judged.values(), reverse=True)[:k]
-    idcg = sum((2 ** g - 1) / math.log2(rank + 2) for rank, g in enumerate(ideal))
-    return dcg / idcg if idcg else 0.0
 
 
 def mean_ndcg(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> float:

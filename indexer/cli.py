@@ -284,7 +284,8 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search '"certification letter"' --year 2008-2013
       splib search 'title:needs OR org:justice' --json | jq '.results[0]'
     """
-    results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year)
+    results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
+                         more_like_this=3 if as_json else 0)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return
@@ -322,6 +323,7 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
             where = f"p. {snip.page}" + (f" (printed {snip.label})"
                                          if snip.label and snip.label != str(snip.page) else "")
         click.echo(f"   {where}: {mark(snip, color)}")
+    click.echo(f"   more like this: splib similar {hit.id}")
 
 
 def mark(snip: Snippet, color: bool) -> str:
@@ -380,3 +382,54 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
     for p in pages:
         label = f" (printed {p.label})" if p.label else ""
         click.echo(f"\n--- page {p.number}{label} ---\n{p.text}")
+
+
+@main.command("similar")
+@click.argument("report_id", metavar="ID")
+@click.option("--limit", "-n", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Reports to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_library
+def similar_command(lib: Library, report_id: str, limit: int, as_json: bool) -> None:
+    """Show the reports most like report ID, with the key terms that tie them.
+
+    \b
+    Examples:
+      splib similar aspe-needs-2008
+      splib similar aspe-needs-2008 --limit 3 --json
+    """
+    found = lib.similar(report_id, limit=limit)
+    if as_json:
+        click.echo(json.dumps({"id": report_id, "similar": [s.to_json() for s in found]},
+                              ensure_ascii=False, indent=1))
+        return
+    if not found:
+        click.echo(f"No report shares key terms with {report_id}.", err=True)
+    for rank, item in enumerate(found, start=1):
+        facts = " · ".join(x for x in (item.organization, item.date) if x)
+        click.echo(f"{rank}. {item.title}" + (f"  ({facts})" if facts else ""))
+        click.echo(f"   {item.id}; shared terms: {', '.join(item.terms) or '-'}")
+
+
+@main.command("eval")
+@click.argument("questions", type=click.Path(dir_okay=False), default="queries/library.toml")
+@pass_library
+def eval_command(lib: Library, questions: str) -> None:
+    """Score the index on saved questions: nDCG@10, MRR, and the questions whose best
+    answer is not first (see queries/library.toml for the format).
+
+    \b
+    Examples:
+      splib eval
+      splib eval queries/library.toml
+    """
+    report = lib.evaluate(questions)
+    click.echo(f"{len(report.results)} questions: nDCG@10 {report.ndcg10:.4f}, "
+               f"MRR {report.mrr:.4f}")
+    if report.misses:
+        click.echo(f"\nBest answer not first ({len(report.misses)}):")
+        for miss in report.misses:
+            best = [i for i, g in miss.question.grades.items()
+                    if g == max(miss.question.grades.values())]
+            click.echo(f"  {miss.question.text!r}: first {miss.ranked[0] if miss.ranked else '-'}"
+                       f", best {', '.join(best)}")

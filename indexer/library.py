@@ -16,6 +16,7 @@ from pathlib import Path
 from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog
 from .errors import ExtractionError
+from .evaluate import EvalReport, evaluate, load_questions
 from .extract import Document
 from .extract.isolate import Limits, extract_isolated
 from .fetch import Fetcher, FetchSettings
@@ -28,13 +29,14 @@ from .ingest import (
     no_progress,
     wants_fetch,
 )
-from .search import SearchResults, search
+from .search import SearchResults, Similar, search, similar
 from .store import EntryRecord, Store, disk_error
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CATALOG = Path("corpus/catalog.toml")
 DEFAULT_DATA = Path(".splib")
+DEFAULT_QUESTIONS = Path("queries/library.toml")
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,33 @@ class Library:
                           warnings=record.warnings if record else ())
 
     def search(self, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
-               year: str | int | tuple[int, int] | None = None) -> SearchResults:
-        """Search the live index; see the README's "Query syntax"."""
+               year: str | int | tuple[int, int] | None = None,
+               more_like_this: int = 0) -> SearchResults:
+        """Search the live index; see the README's "Query syntax". With `more_like_this`,
+        each result lists that many similar reports."""
         ix = open_current(self.store)
         try:
-            return search(ix, query, limit=limit, pages=pages, org=org, year=year)
+            return search(ix, query, limit=limit, pages=pages, org=org, year=year,
+                          more_like_this=more_like_this)
+        finally:
+            ix.close()
+
+    def evaluate(self, questions: str | Path = DEFAULT_QUESTIONS) -> EvalReport:
+        """Score the live index on saved questions (nDCG@10, MRR, misses)."""
+        asked = load_questions(Path(questions))
+        ix = open_current(self.store)
+        try:
+            return evaluate(asked, lambda text: [
+                hit.id for hit in search(ix, text, limit=10, pages=0).results])
+        finally:
+            ix.close()
+
+    def similar(self, report_id: str, limit: int = 5) -> list[Similar]:
+        """The reports most like `report_id`, each with the key terms that tie them."""
+        self.catalog().get(report_id)  # a clear error for an unknown id
+        ix = open_current(self.store)
+        try:
+            return similar(ix, report_id, limit)
         finally:
             ix.close()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import QueryError
@@ -27,6 +27,9 @@ MAX_QUERY_TERMS = 60
 MAX_FUZZY_EDITS = 2
 # Words a fuzzy or prefix term may expand to; past this the query is too vague to help.
 MAX_EXPANSIONS = 200
+# Key terms taken from a report (its summary, and up to SIMILAR_PAGES pages) to find others.
+SIMILAR_TERMS = 15
+SIMILAR_PAGES = 20
 # How many matching documents (pages and entries) are ranked before grouping by report.
 CANDIDATES = 2000
 SNIPPET_CHARS = 260
@@ -93,12 +96,30 @@ class Hit:
     source: str
     score: float
     snippets: tuple[Snippet, ...]
+    more_like_this: tuple[Similar, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "organization": self.organization,
                 "date": self.date, "url": self.url, "source": self.source,
                 "score": round(self.score, 4),
-                "snippets": [s.to_json() for s in self.snippets]}
+                "snippets": [s.to_json() for s in self.snippets],
+                "more_like_this": [m.to_json() for m in self.more_like_this]}
+
+
+@dataclass(frozen=True)
+class Similar:
+    """A report like another one, with the key terms that tie them."""
+
+    id: str
+    title: str
+    organization: str
+    date: str
+    score: float
+    terms: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "organization": self.organization,
+                "date": self.date, "score": round(self.score, 4), "terms": list(self.terms)}
 
 
 @dataclass(frozen=True)
@@ -259,7 +280,8 @@ def make_filter(org: str | None, years: tuple[int, int] | None) -> Any:
 
 
 def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
-           year: str | int | tuple[int, int] | None = None) -> SearchResults:
+           year: str | int | tuple[int, int] | None = None,
+           more_like_this: int = 0) -> SearchResults:
     """Search the open index `ix`; see the module docstring."""
     if limit < 1 or pages < 0:
         raise QueryError("--limit must be at least 1 and --pages at least 0.")
@@ -289,6 +311,9 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
         suggestion = _suggest(searcher, text, flt)
         results = tuple(_hit(rid, hits, pages, added)
                         for rid, hits in list(grouped.items())[:limit])
+        if more_like_this:
+            results = tuple(replace(hit, more_like_this=tuple(
+                _similar(searcher, hit.id, more_like_this))) for hit in results)
     return SearchResults(query=query, total=total, fallback=fallback, suggestion=suggestion,
                          results=results)
 
@@ -330,6 +355,68 @@ def _feedback(searcher: Any, q: Any, flt: Any) -> tuple[Any, frozenset[tuple[str
                  for term, score in terms]
     added = frozenset(("body", term) for term, _ in terms if ("body", term) not in known)
     return wq.Or([q, wq.Or(expansion)]), added
+
+
+def similar(ix: Any, report_id: str, limit: int = 5) -> list[Similar]:
+    """The reports most like `report_id` (Whoosh key terms of its summary and pages)."""
+    with ix.searcher(weighting=LibraryBM25()) as searcher:
+        return _similar(searcher, report_id, limit)
+
+
+def _similar(searcher: Any, report_id: str, limit: int) -> list[Similar]:
+    from whoosh import query as wq
+
+    from .errors import NotFoundError
+
+    docnums = list(searcher.document_numbers(report=report_id))
+    if not docnums:
+        raise NotFoundError(f"{report_id!r} is not in the index yet. Run `splib update`.")
+    weights: dict[tuple[str, str], float] = {}
+    texts: list[str] = []
+    for field in ("summary", "body"):
+        having = [d for d in docnums if searcher.stored_fields(d).get(field)][:SIMILAR_PAGES]
+        texts += [searcher.stored_fields(d)[field] for d in having]
+        if having:
+            for term, score in searcher.key_terms(having, field, numterms=SIMILAR_TERMS):
+                weights[(field, term)] = score
+    if not weights:
+        return []
+    top = max(weights.values())
+    q = wq.Or([wq.Term(field, term, boost=score / top)
+               for (field, term), score in weights.items()])
+    results = searcher.search(q, mask=wq.Term("report", report_id), limit=CANDIDATES,
+                              terms=True)
+    found: OrderedDict[str, tuple[Any, set[str]]] = OrderedDict()
+    for hit in results:
+        _, terms = found.setdefault(hit["report"], (hit, set()))
+        for field in ("summary", "body"):
+            terms.update(_terms(hit, field))
+        if len(found) > limit:
+            break
+    words = _surface_words(texts)
+
+    def strength(stem: str) -> float:
+        return max(weights.get(("body", stem), 0.0), weights.get(("summary", stem), 0.0))
+
+    return [Similar(id=rid, title=hit["title"], organization=hit.get("org", ""),
+                    date=hit.get("date", ""), score=float(hit.score),
+                    terms=tuple(words.get(t, t) for t in sorted(terms, key=strength,
+                                                                 reverse=True)[:8]))
+            for rid, (hit, terms) in list(found.items())[:limit]]
+
+
+def _surface_words(texts: list[str]) -> dict[str, str]:
+    """For each stem in `texts`, its most frequent written form ("servic" -> "services")."""
+    from collections import Counter
+
+    analyzer = text_analyzer()
+    counts: dict[str, Counter[str]] = {}
+    for text in texts:
+        for word in _PLAIN_WORD.findall(text[:20000]):
+            stems = [t.text for t in analyzer(word)]
+            if len(stems) == 1:
+                counts.setdefault(stems[0], Counter())[word.lower()] += 1
+    return {stem: forms.most_common(1)[0][0] for stem, forms in counts.items()}
 
 
 def _run(searcher: Any, q: Any, flt: Any) -> tuple[OrderedDict[str, list[Any]], int]:

@@ -125,7 +125,10 @@ def test_cli_search_json_shape(library: Library) -> None:
     assert data["query"] == "certification letter" and data["total"] >= 1
     first = data["results"][0]
     assert set(first) == {"id", "title", "organization", "date", "url", "source", "score",
-                          "snippets"}
+                          "snippets", "more_like_this"}
+    assert first["id"] not in [m["id"] for m in first["more_like_this"]]
+    for similar in first["more_like_this"]:
+        assert set(similar) == {"id", "title", "organization", "date", "score", "terms"}
     assert first["id"] == "hhs-guide" and first["source"] == "path"
     for snip in first["snippets"]:
         assert set(snip) == {"page", "label", "text", "highlights"}
@@ -236,3 +239,15 @@ def test_broken_file_is_an_error_entry_and_the_rest_is_indexed(
     assert "missing (error): local file not found" in result.output
     assert ids(lib, "trauma") == ["good"]
     assert ids(lib, "broken") == ["broken"]  # its catalog entry is still searchable
+
+
+def test_similar_reports_and_their_shared_terms(library: Library) -> None:
+    found = library.similar("housing-article")
+    assert found and "housing-article" not in [s.id for s in found]
+    assert found[0].id == "hhs-guide"
+    assert "housing" in found[0].terms  # written words, not stems
+    result = CliRunner().invoke(main, ["similar", "housing-article", "--json"], obj=library)
+    data = json.loads(result.output)
+    assert data["id"] == "housing-article" and data["similar"][0]["id"] == "hhs-guide"
+    result = CliRunner().invoke(main, ["similar", "nope"], obj=library)
+    assert result.exit_code == 1 and "No report with id 'nope'" in result.output
