@@ -25,6 +25,9 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 def normalize_text(text: str) -> str:
     """Return `text` NFKC-normalised with hyphenation joined and whitespace collapsed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    # PDFium marks a hyphen it judged to be a line-end break with U+0002; treat it as the
+    # soft hyphen it stands for, so the word is joined below.
+    text = text.replace("\x02", "\u00ad")
     text = unicodedata.normalize("NFKC", text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
     text = _HYPHEN_LINE.sub(r"\1-", text)

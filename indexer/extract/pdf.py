@@ -1,4 +1,10 @@
-"""PDF to pages with pypdf.
+"""PDF to pages: pypdf for the document's structure, PDFium for the page text.
+
+pypdf opens the file, checks encryption, reads page labels and the title; PDFium (pypdfium2,
+a well-kept binding of Chrome's PDF engine) reads the text about ten times faster than pypdf
+and agrees with `pdftotext` at least as well (README, "Performance"). When PDFium cannot read a
+file, pypdf reads the text instead. Content streams are first unpacked under pypdf's size
+limits, so a decompression bomb is refused before PDFium inflates it.
 
 Each page keeps its physical 1-based number (what a viewer's `#page=N` opens) and, where the
 PDF defines page labels, its printed label ("iv", "12"). Encrypted files open with the empty
@@ -35,7 +41,7 @@ def extract_pdf(data: bytes, password: str = "") -> Document:
         warnings.simplefilter("ignore")
         try:
             reader = PdfReader(io.BytesIO(data), strict=False)
-            _unlock(reader, password)
+            opened_with = _unlock(reader, password)
             count = len(reader.pages)
         except ExtractionError:
             raise
@@ -47,19 +53,26 @@ def extract_pdf(data: bytes, password: str = "") -> Document:
                 AssertionError, RecursionError, OverflowError) as exc:
             raise ExtractionError(f"damaged PDF: {_words(exc)}") from None
         labels = _labels(reader, count)
+        bomb = _check_streams(reader)
+        if bomb:
+            raise ExtractionError(bomb)
+        texts = _pdfium_texts(data, opened_with, count)
         pages: list[Page] = []
         for index in range(count):
-            try:
-                raw = reader.pages[index].extract_text() or ""
-            except LimitReachedError as exc:
-                failures.append(_bomb_message(exc))
-                found.append(f"page {index + 1}: {failures[-1]}")
-                raw = ""
-            except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-                    AssertionError, RecursionError, OverflowError, ZeroDivisionError) as exc:
-                failures.append(f"damaged PDF: {_words(exc)}")
-                found.append(f"page {index + 1}: text could not be read ({_words(exc)})")
-                raw = ""
+            if texts is not None:
+                raw = texts[index]
+            else:
+                try:
+                    raw = reader.pages[index].extract_text() or ""
+                except LimitReachedError as exc:
+                    failures.append(_bomb_message(exc))
+                    found.append(f"page {index + 1}: {failures[-1]}")
+                    raw = ""
+                except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+                        AssertionError, RecursionError, OverflowError, ZeroDivisionError) as exc:
+                    failures.append(f"damaged PDF: {_words(exc)}")
+                    found.append(f"page {index + 1}: text could not be read ({_words(exc)})")
+                    raw = ""
             pages.append(Page(number=index + 1, text=normalize_text(raw), label=labels[index]))
         title = _title(reader)
     if count == 0:
@@ -79,16 +92,71 @@ def extract_pdf(data: bytes, password: str = "") -> Document:
     return Document(media_type=PDF, pages=tuple(pages), title=title, warnings=tuple(found))
 
 
-def _unlock(reader: object, password: str) -> None:
+def _check_streams(reader: object) -> str | None:
+    """Unpack each page's content streams under pypdf's size limits before PDFium sees them:
+    PDFium would inflate a decompression bomb for minutes. Returns the reason, or None."""
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
+    from pypdf.generic import ArrayObject
+
+    assert isinstance(reader, PdfReader)
+    seen: set[int] = set()
+    for page in reader.pages:
+        try:
+            contents = page.get("/Contents")
+            contents = contents.get_object() if contents is not None else None
+            streams = contents if isinstance(contents, ArrayObject) else [contents]
+            for ref in streams:
+                stream = ref.get_object() if ref is not None else None
+                if stream is None or id(stream) in seen or not hasattr(stream, "get_data"):
+                    continue
+                seen.add(id(stream))
+                stream.get_data()
+        except LimitReachedError as exc:
+            return _bomb_message(exc)
+        except Exception as exc:  # a damaged stream is for the text engines to report
+            log.debug("content stream unreadable: %s", exc)
+    return None
+
+
+def _pdfium_texts(data: bytes, password: str | None, count: int) -> list[str] | None:
+    """Each page's text read by PDFium, or None when PDFium cannot read this file."""
+    try:
+        import pypdfium2 as pdfium
+
+        document = pdfium.PdfDocument(data, password=password)
+    except Exception as exc:  # a file PDFium refuses is left to pypdf
+        log.debug("PDFium could not open the file: %s", exc)
+        return None
+    try:
+        if len(document) != count:
+            return None  # the two engines disagree on the pages: trust pypdf's numbering
+        texts = []
+        for index in range(count):
+            page = document[index]
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_bounded())
+            textpage.close()
+            page.close()
+        return texts
+    except Exception as exc:  # PDFium failed mid-way: pypdf reads the whole file instead
+        log.debug("PDFium could not read the text: %s", exc)
+        return None
+    finally:
+        document.close()
+
+
+def _unlock(reader: object, password: str) -> str | None:
+    """Open an encrypted `reader`; return the password that worked (None if not encrypted)."""
     from pypdf import PasswordType, PdfReader
 
     assert isinstance(reader, PdfReader)
     if not reader.is_encrypted:
-        return
+        return None
     try:
         for attempt in ("", password) if password else ("",):
             if reader.decrypt(attempt) != PasswordType.NOT_DECRYPTED:
-                return
+                return attempt
     except NotImplementedError as exc:
         raise ExtractionError(f"encrypted with an unsupported method: {exc}") from None
     raise ExtractionError(_locked_message(password))
