@@ -17,7 +17,7 @@ from enum import Enum
 from .catalog import Report
 from .errors import ExtractionError, FetchError
 from .extract import Document
-from .extract.isolate import Limits, extract_isolated
+from .extract.isolate import WorkerPool
 from .fetch import Fetcher
 from .store import EntryRecord, Store, now_iso
 
@@ -99,10 +99,10 @@ def _transient(error: str) -> bool:
 class Ingester:
     """Brings entries' sources and text up to date in a `Store`."""
 
-    def __init__(self, store: Store, fetcher: Fetcher, limits: Limits) -> None:
+    def __init__(self, store: Store, fetcher: Fetcher, pool: WorkerPool) -> None:
         self.store = store
         self.fetcher = fetcher
-        self.limits = limits
+        self.pool = pool
 
     def ingest_one(self, report: Report, record: EntryRecord | None,
                    mode: FetchMode) -> EntryRecord:
@@ -143,8 +143,8 @@ class Ingester:
     def extract(self, key: str, sha256: str, password: str) -> Document | ExtractionError:
         """Extract the source `sha256` in a bounded child process and cache the outcome."""
         try:
-            outcome: Document | ExtractionError = extract_isolated(
-                self.store.source_path(sha256), password, self.limits)
+            outcome: Document | ExtractionError = self.pool.extract(
+                self.store.source_path(sha256), password)
         except ExtractionError as exc:
             outcome = exc
         if isinstance(outcome, Document) or not _transient(str(outcome)):

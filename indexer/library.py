@@ -18,7 +18,7 @@ from .catalog import Catalog, Report, load_catalog
 from .errors import ExtractionError
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import Document
-from .extract.isolate import Limits, extract_isolated
+from .extract.isolate import Limits, WorkerPool, extract_isolated
 from .fetch import Fetcher, FetchSettings
 from .ingest import (
     EntryStatus,
@@ -206,8 +206,9 @@ class Library:
                 progress: Progress, records: dict[str, EntryRecord] | None = None
                 ) -> dict[str, EntryRecord]:
         fetcher = Fetcher(self.store, self.fetch_settings)
+        pool = WorkerPool(self.limits)
         try:
-            ingester = Ingester(self.store, fetcher, self.limits)
+            ingester = Ingester(self.store, fetcher, pool)
             current = records if records is not None else self.store.load_manifest()
             known = {r.id for r in self.catalog()}
             # Entries dropped from the catalog leave the manifest too.
@@ -218,6 +219,7 @@ class Library:
             raise disk_error(exc, "saving fetched files") from None
         finally:
             fetcher.close()
+            pool.close()
 
 
 def _mode(refetch: bool, offline: bool) -> FetchMode:

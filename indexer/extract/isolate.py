@@ -1,9 +1,11 @@
-"""Run extraction in a child process with a time limit and an address-space limit.
+"""Run extraction in child processes with a time limit and an address-space limit.
 
 A hostile PDF can loop forever, decompress to gigabytes or crash the interpreter without
 raising; in a child process each of those costs one report, recorded with its reason, and
-never the run. The child is `python -m indexer.extract.worker`; it reads its job as JSON on
-stdin and writes its answer to a file, so output size never blocks a pipe.
+never the run. A `WorkerPool` keeps children (`python -m indexer.extract.worker`) alive across
+documents, so the interpreter start and the extractors' imports are paid once per child, not
+once per document; a child that times out, runs out of memory or crashes is replaced.
+Answers travel through files, so output size never blocks a pipe.
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ import contextlib
 import json
 import math
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import IO
 
 from ..errors import ExtractionError
 from . import Document
-
-EXIT_MEMORY = 3
+from .worker import EXIT_MEMORY
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class Limits:
 
     # Generous for a 1,000-page report on a slow shared machine, short enough to notice a loop.
     seconds: float = 120.0
-    # Address space of the child; pypdf on a large report stays well under 1 GB.
+    # Address space of a child; extraction of a large report stays well under 1 GB.
     memory_mb: int = 1536
 
 
@@ -44,50 +50,141 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def extract_isolated(source: Path, password: str = "", limits: Limits | None = None) -> Document:
-    """Extract the file `source` in a bounded child process; raise `ExtractionError` on failure."""
-    limits = limits or Limits()
-    with tempfile.TemporaryDirectory(prefix="splib-extract-") as tmp:
-        output = Path(tmp) / "out.json"
-        job = {"source": str(source), "output": str(output), "password": password,
-               "memory_mb": limits.memory_mb, "cpu_seconds": math.ceil(limits.seconds) + 10}
-        with subprocess.Popen(
-            [sys.executable, "-m", "indexer.extract.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+class _Worker:
+    """One child process and its pipes."""
+
+    def __init__(self, limits: Limits, folder: Path) -> None:
+        self.limits = limits
+        self.folder = folder
+        # A file, not a pipe: PDFium writes warnings there, and a full pipe would block.
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "indexer.extract.worker", str(limits.memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
             env=_child_env(), start_new_session=True,
-        ) as proc:
-            try:
-                _, err = proc.communicate(json.dumps(job).encode(), timeout=limits.seconds)
-            except subprocess.TimeoutExpired:
-                _kill(proc)
-                raise ExtractionError(
-                    f"timed out after {limits.seconds:g} s (the file may be hostile or damaged)"
-                ) from None
-            except BaseException:
-                _kill(proc)
-                raise
-        if proc.returncode == EXIT_MEMORY:
-            raise ExtractionError(
-                f"too large: extraction needed more than {limits.memory_mb} MB of memory"
-            )
-        if proc.returncode == -signal.SIGXCPU:
-            raise ExtractionError(
-                f"timed out after {limits.seconds:g} s (the file may be hostile or damaged)")
-        if proc.returncode < 0:
-            name = signal.Signals(-proc.returncode).name
-            raise ExtractionError(f"the extractor crashed on this file ({name})")
-        if not output.exists():
-            tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-            raise ExtractionError(
-                f"the extractor failed on this file (exit {proc.returncode}: {tail[0][:200]})"
-            )
-        answer = json.loads(output.read_text(encoding="utf-8"))
-    if "error" in answer:
-        raise ExtractionError(str(answer["error"]))
-    return Document.from_json(answer["document"])
+        )
+        self.jobs = 0
+
+    def run(self, source: Path, password: str) -> Document:
+        """Extract `source`; raise `ExtractionError`, and `_Dead` when the child is lost."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.jobs += 1
+        output = self.folder / f"{self.proc.pid}-{self.jobs}.json"
+        job = {"source": str(source), "output": str(output), "password": password,
+               "cpu_seconds": math.ceil(self.limits.seconds) + 10}
+        try:
+            self.proc.stdin.write(json.dumps(job).encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise _Dead(self._death_reason()) from None
+        deadline = time.monotonic() + self.limits.seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise _Dead(f"timed out after {self.limits.seconds:g} s "
+                            "(the file may be hostile or damaged)")
+            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
+            if ready:
+                break
+        line = self.proc.stdout.readline()
+        if not line:
+            raise _Dead(self._death_reason())
+        try:
+            answer = json.loads(output.read_text(encoding="utf-8"))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                output.unlink()
+        if "error" in answer:
+            raise ExtractionError(str(answer["error"]))
+        return Document.from_json(answer["document"])
+
+    def _death_reason(self) -> str:
+        code = self.proc.wait()
+        if code == EXIT_MEMORY:
+            return (f"too large: extraction needed more than {self.limits.memory_mb} MB "
+                    "of memory")
+        if code == -signal.SIGXCPU:
+            return f"timed out after {self.limits.seconds:g} s (the file may be hostile or damaged)"
+        if code < 0:
+            return f"the extractor crashed on this file ({signal.Signals(-code).name})"
+        self.stderr.seek(0)
+        tail = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        last = (tail or ["no output"])[0][:200]
+        return f"the extractor failed on this file (exit {code}: {last})"
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.close()
+
+    def close(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.stderr.close()
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+class _Dead(ExtractionError):
+    """The child was lost (timed out, out of memory, crashed); it must be replaced."""
+
+
+class WorkerPool:
+    """Extraction children shared by the threads of one run; use as a context manager."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._folder = tempfile.TemporaryDirectory(prefix="splib-extract-")
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def extract(self, source: Path, password: str = "") -> Document:
+        """Extract the file `source` in a bounded child; raise `ExtractionError` on failure."""
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            worker = _Worker(self.limits, Path(self._folder.name))
+        try:
+            document = worker.run(source, password)
+        except _Dead as exc:
+            worker.close()
+            raise ExtractionError(str(exc)) from None
+        except ExtractionError:
+            self._give_back(worker)
+            raise
+        except BaseException:
+            worker.kill()
+            raise
+        self._give_back(worker)
+        return document
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            self._idle.append(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
+        self._folder.cleanup()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def extract_isolated(source: Path, password: str = "", limits: Limits | None = None) -> Document:
+    """Extract one file in a bounded child process (a pool of one, closed after)."""
+    with WorkerPool(limits) as pool:
+        return pool.extract(source, password)

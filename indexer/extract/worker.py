@@ -1,7 +1,10 @@
-"""The extraction child process: `python -m indexer.extract.worker` (see `isolate.py`).
+"""The extraction child process: `python -m indexer.extract.worker MEMORY_MB` (see isolate.py).
 
-It limits its own address space first, then extracts one file and writes
-`{"document": ...}` or `{"error": reason}` to the output path named in its job.
+It limits its own address space, loads the extractors once, then serves jobs: one JSON line
+on stdin (`source`, `output`, `password`, `cpu_seconds`), the answer written to `output` as
+`{"document": ...}` or `{"error": reason}`, then one line "done" on stdout. Before each job
+its CPU-time limit is moved to what it has used plus that job's allowance, so a child whose
+parent died (kill -9, a closed terminal) cannot spin for long.
 """
 
 from __future__ import annotations
@@ -12,39 +15,53 @@ import resource
 import sys
 from pathlib import Path
 
+EXIT_MEMORY = 3  # the child ran out of its address space (isolate.py reads this)
+
+
+def serve_one(line: str) -> None:
+    from ..errors import ExtractionError
+    from . import extract_bytes
+
+    job = json.loads(line)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    spent = int(usage.ru_utime + usage.ru_stime) + 1
+    resource.setrlimit(resource.RLIMIT_CPU,
+                       (spent + int(job["cpu_seconds"]), resource.RLIM_INFINITY))
+    output = Path(job["output"])
+    try:
+        data = Path(job["source"]).read_bytes()
+        answer: dict[str, object] = {
+            "document": extract_bytes(data, job.get("password", "")).to_json()}
+    except ExtractionError as exc:
+        answer = {"error": str(exc)}
+    except MemoryError:
+        raise
+    except Exception as exc:  # any other failure is this file's, not the run's
+        words = " ".join(str(exc).split())[:200] or type(exc).__name__
+        answer = {"error": f"damaged or unsupported file: {words}"}
+    tmp = output.with_suffix(".tmp")
+    tmp.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, output)
+
 
 def main() -> int:
-    job = json.loads(sys.stdin.read())
-    limit = int(job["memory_mb"]) * 1024 * 1024
+    limit = int(sys.argv[1]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    # A backstop for when the parent dies without killing us (kill -9, a closed terminal):
-    # the kernel stops a child that spins past its CPU allowance.
-    cpu = int(job["cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    output = Path(job["output"])
     sys.setrecursionlimit(5000)
     try:
-        from ..errors import ExtractionError
-        from . import extract_bytes
+        # Loaded once per child, not once per document.
+        import pypdf  # noqa: F401
+        import pypdfium2  # noqa: F401
 
-        data = Path(job["source"]).read_bytes()
-        try:
-            answer: dict[str, object] = {
-                "document": extract_bytes(data, job.get("password", "")).to_json()
-            }
-        except ExtractionError as exc:
-            answer = {"error": str(exc)}
-        except MemoryError:
-            raise
-        except Exception as exc:  # any other failure is this file's, not the run's
-            words = " ".join(str(exc).split())[:200] or type(exc).__name__
-            answer = {"error": f"damaged or unsupported file: {words}"}
-        payload = json.dumps(answer, ensure_ascii=False)
+        from . import html, pdf, text  # noqa: F401
+
+        for line in sys.stdin:
+            if line.strip():
+                serve_one(line)
+                sys.stdout.write("done\n")
+                sys.stdout.flush()
     except MemoryError:
-        return 3  # EXIT_MEMORY in isolate.py
-    tmp = output.with_suffix(".tmp")
-    tmp.write_text(payload, encoding="utf-8")
-    os.replace(tmp, output)
+        return EXIT_MEMORY
     return 0
 
 
