@@ -9,6 +9,7 @@ entries whose fingerprint changed, and swaps the same way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -104,20 +105,37 @@ class IndexBuilder:
     def rebuild(self, catalog: Catalog, records: dict[str, EntryRecord],
                 progress: Progress = no_progress) -> int:
         """Index every entry into a fresh generation and make it live; return pages indexed."""
+        with self.stream() as stream:
+            progress("Indexing", 0, len(catalog))
+            for done, report in enumerate(catalog, start=1):
+                stream.add(report, records.get(report.id))
+                progress(f"Indexing ({report.id})", done, len(catalog))
+            return stream.finish(catalog, records)
+
+    @contextlib.contextmanager
+    def stream(self) -> Iterator[IndexStream]:
+        """A new index generation taking entries as they come; made live by `finish`.
+
+        A rebuild feeds it while extraction children are still working, so the index is
+        written on one core while text is extracted on the other.
+        """
         from whoosh import index
 
-        plan = self._plan(catalog, records)
         target = self.store.new_index_dir()
+        writer = None
         try:
             ix = index.create_in(str(target), make_schema())
-            pages = self._write(ix, plan, records, (), progress)
-            self._finish(target, plan, pages)
+            writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+            yield IndexStream(self, target, writer)
         except BaseException as exc:
+            if writer is not None and not writer.is_closed:
+                # A failed commit can leave Whoosh's write lock held; cancel releases it.
+                with contextlib.suppress(Exception):
+                    writer.cancel()
             shutil.rmtree(target, ignore_errors=True)
             if isinstance(exc, OSError):
                 raise disk_error(exc, "writing the index") from None
             raise
-        return pages
 
     def changes(self, catalog: Catalog, records: dict[str, EntryRecord]) -> IndexChanges | None:
         """What differs from the live index, or None when there is no usable live index."""
@@ -201,6 +219,35 @@ class IndexBuilder:
                 "fingerprints": {report.id: fp for report, _, fp in plan}}
         (target / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         self.store.publish_index(target)
+
+
+class IndexStream:
+    """Entries going into a new index generation (see `IndexBuilder.stream`)."""
+
+    def __init__(self, builder: IndexBuilder, target: Path, writer: Any) -> None:
+        self.builder = builder
+        self.target = target
+        self.writer = writer
+        self.pages = 0
+        self.added: set[str] = set()
+
+    def add(self, report: Report, record: EntryRecord | None) -> None:
+        """Write `report`'s catalog entry and pages (once per id)."""
+        if report.id in self.added:
+            return  # Whoosh would keep both copies of a document added twice
+        self.added.add(report.id)
+        status = entry_status(report, record)
+        for fields in documents(report, status, self.builder._text(status, record)):
+            self.writer.add_document(**fields)
+            self.pages += fields["kind"] == "page"
+
+    def finish(self, catalog: Catalog, records: dict[str, EntryRecord]) -> int:
+        """Add what is missing, commit, and make the generation live; return pages indexed."""
+        for report in catalog:
+            self.add(report, records.get(report.id))
+        self.writer.commit()
+        self.builder._finish(self.target, self.builder._plan(catalog, records), self.pages)
+        return self.pages
 
 
 def open_current(store: Store) -> Any:

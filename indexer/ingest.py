@@ -23,6 +23,9 @@ from .store import EntryRecord, Store, now_iso
 
 log = logging.getLogger(__name__)
 
+# How often, in seconds, a running ingest saves the manifest: a killed run loses at most this
+# much bookkeeping (its fetched files and extracted text are kept regardless).
+MANIFEST_EVERY = 0.5
 # (what is being done, how many done, how many in all)
 Progress = Callable[[str, int, int], None]
 
@@ -154,18 +157,26 @@ class Ingester:
         return outcome
 
     def ingest(self, reports: Iterable[Report], records: dict[str, EntryRecord],
-               mode: FetchMode, jobs: int = 1,
-               progress: Progress = no_progress) -> dict[str, EntryRecord]:
-        """Ingest `reports`, updating and saving `records` as each one finishes."""
+               mode: FetchMode, jobs: int = 1, progress: Progress = no_progress,
+               on_done: Callable[[Report, EntryRecord], None] | None = None,
+               ) -> dict[str, EntryRecord]:
+        """Ingest `reports`, updating `records` as each one finishes and calling `on_done`
+        (in this thread) with it; the manifest is saved every MANIFEST_EVERY seconds."""
         todo = list(reports)
         total = len(todo)
         progress("Fetching and extracting", 0, total)
+        saved = time.monotonic()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(self.ingest_one, r, records.get(r.id), mode): r
                        for r in todo}
             for done, future in enumerate(as_completed(futures), start=1):
                 report = futures[future]
                 records[report.id] = future.result()
-                self.store.save_manifest(records)
+                if on_done is not None:
+                    on_done(report, records[report.id])
+                if time.monotonic() - saved > MANIFEST_EVERY:
+                    self.store.save_manifest(records)
+                    saved = time.monotonic()
                 progress(f"Fetching and extracting ({report.id})", done, total)
+        self.store.save_manifest(records)
         return records

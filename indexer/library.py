@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,8 +169,12 @@ class Library:
         catalog = self.catalog()
         with self.store.lock("rebuild"):
             self.store.sweep_unfinished()
-            records = self._ingest(catalog.reports, _mode(refetch, offline), jobs, progress)
-            pages = IndexBuilder(self.store).rebuild(catalog, records, progress)
+            with IndexBuilder(self.store).stream() as stream:
+                # Each entry is indexed as soon as its text is ready, while the extraction
+                # children work on the next ones.
+                records = self._ingest(catalog.reports, _mode(refetch, offline), jobs,
+                                       progress, on_done=stream.add)
+                pages = stream.finish(catalog, records)
         return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
                            pages=pages, seconds=time.monotonic() - started)
 
@@ -203,7 +207,8 @@ class Library:
                            reindexed=reindexed)
 
     def _ingest(self, reports: Sequence[Report], mode: FetchMode, jobs: int,
-                progress: Progress, records: dict[str, EntryRecord] | None = None
+                progress: Progress, records: dict[str, EntryRecord] | None = None,
+                on_done: Callable[[Report, EntryRecord], None] | None = None,
                 ) -> dict[str, EntryRecord]:
         fetcher = Fetcher(self.store, self.fetch_settings)
         pool = WorkerPool(self.limits)
@@ -214,7 +219,7 @@ class Library:
             # Entries dropped from the catalog leave the manifest too.
             for stale in [k for k in current if k not in known]:
                 del current[stale]
-            return ingester.ingest(reports, current, mode, jobs, progress)
+            return ingester.ingest(reports, current, mode, jobs, progress, on_done)
         except OSError as exc:
             raise disk_error(exc, "saving fetched files") from None
         finally:
