@@ -111,6 +111,13 @@ class Fetcher:
         """Read a catalog entry's local `path` into the store."""
         assert report.path is not None
         try:
+            stat = report.path.stat()
+            unchanged = previous is not None and previous.origin == "path" and \
+                previous.url == str(report.path) and previous.size == stat.st_size and \
+                previous.mtime_ns == stat.st_mtime_ns
+            if unchanged and previous is not None and self.store.has_source(previous.sha256):
+                # Same size and modification time: the file was not touched since it was read.
+                return Fetched(record=previous, changed=False)
             data = report.path.read_bytes()
         except FileNotFoundError:
             raise FetchError(f"local file not found: {report.path}; fix `path` in the catalog") \
@@ -122,7 +129,8 @@ class Fetcher:
         sha, size = self.store.put_source(data)
         changed = previous is None or previous.sha256 != sha
         record = SourceRecord(url=str(report.path), final_url=str(report.path), sha256=sha,
-                              size=size, fetched_at=now_iso(), origin="path")
+                              size=size, fetched_at=now_iso(), origin="path",
+                              mtime_ns=stat.st_mtime_ns)
         return Fetched(record=record, changed=changed)
 
     def fetch_url(self, url: str, previous: SourceRecord | None) -> Fetched:

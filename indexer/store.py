@@ -49,6 +49,7 @@ class SourceRecord:
     origin: str  # "path" | "origin" | "archive"
     etag: str = ""
     last_modified: str = ""
+    mtime_ns: int = 0  # for a local file: its modification time when read
 
 
 @dataclass(frozen=True)
