@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog
@@ -87,6 +88,7 @@ class Library:
         self.fetch_settings = fetch or FetchSettings(
             archive=os.environ.get("SPLIB_ARCHIVE", FetchSettings.archive))
         self.limits = limits or Limits()
+        self._open: tuple[Path, Any] | None = None  # the live index, kept open between searches
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -115,31 +117,31 @@ class Library:
                more_like_this: int = 0) -> SearchResults:
         """Search the live index; see the README's "Query syntax". With `more_like_this`,
         each result lists that many similar reports."""
-        ix = open_current(self.store)
-        try:
-            return search(ix, query, limit=limit, pages=pages, org=org, year=year,
-                          more_like_this=more_like_this)
-        finally:
-            ix.close()
+        return search(self._index(), query, limit=limit, pages=pages, org=org, year=year,
+                      more_like_this=more_like_this)
+
+    def _index(self) -> Any:
+        """The live index, opened once and again only when a rebuild or update swapped it."""
+        current = self.store.current_index()
+        if self._open is None or self._open[0] != current:
+            if self._open is not None:
+                self._open[1].close()
+                self._open = None
+            ix = open_current(self.store)
+            self._open = (Path(ix.storage.folder), ix)
+        return self._open[1]
 
     def evaluate(self, questions: str | Path = DEFAULT_QUESTIONS) -> EvalReport:
         """Score the live index on saved questions (nDCG@10, MRR, misses)."""
         asked = load_questions(Path(questions))
-        ix = open_current(self.store)
-        try:
-            return evaluate(asked, lambda text: [
-                hit.id for hit in search(ix, text, limit=10, pages=0).results])
-        finally:
-            ix.close()
+        ix = self._index()
+        return evaluate(asked, lambda text: [
+            hit.id for hit in search(ix, text, limit=10, pages=0).results])
 
     def similar(self, report_id: str, limit: int = 5) -> list[Similar]:
         """The reports most like `report_id`, each with the key terms that tie them."""
         self.catalog().get(report_id)  # a clear error for an unknown id
-        ix = open_current(self.store)
-        try:
-            return similar(ix, report_id, limit)
-        finally:
-            ix.close()
+        return similar(self._index(), report_id, limit)
 
     def extract(self, path: str | Path, password: str = "") -> Document:
         """The text of a local file as the ingester sees it (in a bounded child process)."""

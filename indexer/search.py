@@ -17,6 +17,9 @@ from typing import Any
 from .errors import QueryError
 from .schema import FIELD_BOOSTS, TEXT_FIELDS, name_analyzer, text_analyzer
 from .scoring import LibraryBM25
+from .snippets import Snippet, lead, make_snippet
+
+__all__ = ["Hit", "SearchResults", "Similar", "Snippet", "search", "similar"]
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +35,6 @@ SIMILAR_TERMS = 15
 SIMILAR_PAGES = 20
 # How many matching documents (pages and entries) are ranked before grouping by report.
 CANDIDATES = 2000
-SNIPPET_CHARS = 260
-SNIPPET_SURROUND = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 # The free-text path (see `free_text_words`); every figure here was tuned on Cranfield with
@@ -68,20 +69,6 @@ _FIELD_NAME = re.compile(r'(?<![\w"])([A-Za-z_]+):(?!//)')
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 _SPELL_FIELDS = ("body", "summary", "title")
 _YEARS = re.compile(r"^\s*(\d{4})\s*(?:(?:-|\u2013|\.\.|to)\s*(\d{4})\s*)?$")
-
-
-@dataclass(frozen=True)
-class Snippet:
-    """A passage of a page (or of the summary, when `page` is None) with matched words."""
-
-    page: int | None
-    label: str | None
-    text: str
-    highlights: tuple[tuple[int, int], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"page": self.page, "label": self.label, "text": self.text,
-                "highlights": [list(h) for h in self.highlights]}
 
 
 @dataclass(frozen=True)
@@ -290,7 +277,6 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
     with ix.searcher(weighting=LibraryBM25()) as searcher:
         reader = searcher.reader()
         words = free_text_words(text)
-        added: frozenset[tuple[str, str]] = frozenset()
         fallback = False
         if words:
             # A question in plain words: any word may match, ranked by BM25 over all of them,
@@ -298,19 +284,21 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
             plain = " ".join(words)
             q = _expand(parse_query(ix.schema, plain, any_word=True, boosts=FREE_TEXT_BOOSTS),
                         reader, plain)
-            q, added = _feedback(searcher, q, flt)
-            grouped, total = _run(searcher, q, flt)
+            marked = query_terms(q)  # the feedback's words rank but are not highlighted
+            grouped, total = _run(searcher, _feedback(searcher, q, flt), flt, limit, pages)
         else:
             q = _expand(parse_query(ix.schema, text), reader, text)
-            grouped, total = _run(searcher, q, flt)
+            grouped, total = _run(searcher, q, flt, limit, pages)
             if not grouped:
                 loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text)
                 if loose != q:
-                    grouped, total = _run(searcher, loose, flt)
+                    q = loose
+                    grouped, total = _run(searcher, q, flt, limit, pages)
                     fallback = bool(grouped)
+            marked = query_terms(q)
         suggestion = _suggest(searcher, text, flt)
-        results = tuple(_hit(rid, hits, pages, added)
-                        for rid, hits in list(grouped.items())[:limit])
+        results = tuple(_hit(searcher, rid, docs, pages, marked)
+                        for rid, docs in list(grouped.items())[:limit])
         if more_like_this:
             results = tuple(replace(hit, more_like_this=tuple(
                 _similar(searcher, hit.id, more_like_this))) for hit in results)
@@ -331,30 +319,26 @@ def free_text_words(text: str) -> list[str] | None:
     return words if len(words) >= FREE_TEXT_MIN_WORDS else None
 
 
-def _feedback(searcher: Any, q: Any, flt: Any) -> tuple[Any, frozenset[tuple[str, str]]]:
-    """`q` widened by the key terms of its best pages, and the terms it added.
-
-    The added terms rank; they are not highlighted, since the person did not type them.
-    """
+def _feedback(searcher: Any, q: Any, flt: Any) -> Any:
+    """`q` widened by the key terms of its best pages (which rank, but are not highlighted:
+    the person did not type them)."""
     from whoosh import query as wq
 
     try:
         first = searcher.search(q, filter=flt, limit=FEEDBACK_DOCS * 3)
         docnums = [hit.docnum for hit in first if hit.get("body")][:FEEDBACK_DOCS]
         if not docnums:
-            return q, frozenset()
+            return q
         terms = searcher.key_terms(docnums, "body", numterms=FEEDBACK_TERMS)
     except Exception as exc:  # feedback is a refinement; the plain query still answers
         log.debug("feedback skipped: %s", exc)
-        return q, frozenset()
+        return q
     if not terms:
-        return q, frozenset()
+        return q
     top = terms[0][1] or 1.0
-    known = {(f, t) for f, t in q.iter_all_terms()}
     expansion = [wq.Term("body", term, boost=FEEDBACK_WEIGHT * score / top)
                  for term, score in terms]
-    added = frozenset(("body", term) for term, _ in terms if ("body", term) not in known)
-    return wq.Or([q, wq.Or(expansion)]), added
+    return wq.Or([q, wq.Or(expansion)])
 
 
 def similar(ix: Any, report_id: str, limit: int = 5) -> list[Similar]:
@@ -419,19 +403,25 @@ def _surface_words(texts: list[str]) -> dict[str, str]:
     return {stem: forms.most_common(1)[0][0] for stem, forms in counts.items()}
 
 
-def _run(searcher: Any, q: Any, flt: Any) -> tuple[OrderedDict[str, list[Any]], int]:
-    from whoosh import sorting
-
+def _run(searcher: Any, q: Any, flt: Any, limit: int, pages: int) \
+        -> tuple[OrderedDict[str, list[tuple[float, int]]], int]:
+    """Matching documents grouped by report, best first, and how many reports match."""
     positive, mask = _report_mask(searcher, q)
+    # Enough ranked documents to fill `limit` reports with their best pages, and then some.
+    wanted = max(CANDIDATES, limit * (pages + 1) * 10)
     try:
-        results = searcher.search(positive, filter=flt, mask=mask, limit=CANDIDATES,
-                                  terms=True, groupedby=sorting.FieldFacet("report"))
+        results = searcher.search(positive, filter=flt, mask=mask, limit=wanted)
+        report_of = searcher.reader().column_reader("report")
+        grouped: OrderedDict[str, list[tuple[float, int]]] = OrderedDict()
+        for score, docnum in results.top_n:
+            grouped.setdefault(report_of[docnum], []).append((score, docnum))
+        if len(results) <= len(results.top_n):
+            total = len(grouped)
+        else:  # more matches than ranked: count their reports from the column, unscored
+            total = len({report_of[docnum] for docnum in results.docs()})
     except Exception as exc:  # e.g. a range over a text field; say so instead of crashing
         raise QueryError(f"Could not run the query ({_words(exc)}).") from None
-    grouped: OrderedDict[str, list[Any]] = OrderedDict()
-    for hit in results:
-        grouped.setdefault(hit["report"], []).append(hit)
-    return grouped, len(results.groups("report"))
+    return grouped, total
 
 
 def _report_mask(searcher: Any, q: Any) -> tuple[Any, Any]:
@@ -497,78 +487,74 @@ def _suggest(searcher: Any, text: str, flt: Any) -> str | None:
     return corrected
 
 
-def _hit(report_id: str, hits: list[Any], pages: int,
-         added: frozenset[tuple[str, str]] = frozenset()) -> Hit:
-    first = hits[0]
+@dataclass(frozen=True)
+class QueryTerms:
+    """The indexed words a query looks for, by field, and its prefixes (`word*`)."""
+
+    words: dict[str, frozenset[str]]
+    prefixes: dict[str, frozenset[str]]
+
+
+def query_terms(q: Any) -> QueryTerms:
+    from whoosh import query as wq
+
+    words: dict[str, set[str]] = {}
+    prefixes: dict[str, set[str]] = {}
+    for leaf in q.leaves():
+        field = str(getattr(leaf, "fieldname", ""))
+        if isinstance(leaf, wq.Prefix):
+            prefixes.setdefault(field, set()).add(leaf.text)
+        elif isinstance(leaf, wq.Phrase):
+            words.setdefault(field, set()).update(leaf.words)
+        elif isinstance(leaf, wq.Term) and isinstance(leaf.text, str):
+            words.setdefault(field, set()).add(leaf.text)
+    return QueryTerms(words={f: frozenset(w) for f, w in words.items()},
+                      prefixes={f: frozenset(p) for f, p in prefixes.items()})
+
+
+def _hit(searcher: Any, report_id: str, docs: list[tuple[float, int]], pages: int,
+         marked: QueryTerms) -> Hit:
+    """A report of the results: its best pages' snippets, and its summary's when matched."""
     snippets: list[Snippet] = []
-    entry = next((h for h in hits if h["kind"] == "entry"), None)
-    analyzer = text_analyzer()
-    if entry is not None:
-        terms = _terms(entry, "summary", added)
-        if terms:
-            snip = make_snippet(entry.get("summary", ""), terms, analyzer, None, None)
+    summary: Snippet | None = None
+    entry: dict[str, Any] | None = None
+    first: dict[str, Any] | None = None
+    tried = 0
+    for _, docnum in docs:
+        if first is not None and tried >= pages * 3 and \
+                (entry is not None or len(snippets) >= pages):
+            break
+        fields = searcher.stored_fields(docnum)
+        first = first or fields
+        if fields["kind"] == "entry":
+            entry = fields
+            summary = make_snippet(fields.get("summary", ""),
+                                   marked.words.get("summary", frozenset()), None, None,
+                                   marked.prefixes.get("summary", ()))
+        elif len(snippets) < pages and tried < pages * 3:
+            # A page that matched only through the repeated title has nothing to show.
+            tried += 1
+            snip = make_snippet(fields.get("body", ""), marked.words.get("body", frozenset()),
+                                fields["page"], fields.get("label"),
+                                marked.prefixes.get("body", ()))
             if snip is not None:
                 snippets.append(snip)
-    # Pages whose body matched; a page that matched only through the repeated title has
-    # nothing of its own to show.
-    page_hits = [(h, _terms(h, "body", added)) for h in hits if h["kind"] == "page"]
-    for hit, terms in [(h, t) for h, t in page_hits if t][:pages]:
-        snip = make_snippet(hit.get("body", ""), terms, analyzer, hit["page"], hit.get("label"))
-        if snip is not None:
-            snippets.append(snip)
-    if not snippets and entry is not None and entry.get("summary"):
-        lead = entry["summary"][:SNIPPET_CHARS]
-        snippets.append(Snippet(page=None, label=None, text=lead.replace("\n", " "),
-                                highlights=()))
+    if summary is not None:
+        snippets.insert(0, summary)
+    elif not snippets and entry is not None and entry.get("summary"):
+        snippets.append(lead(entry["summary"]))
+    assert first is not None
     return Hit(id=report_id, title=first["title"], organization=first.get("org", ""),
                date=first.get("date", ""), url=first.get("url", ""),
-               source=first.get("source", ""), score=float(max(h.score for h in hits)),
+               source=first.get("source", ""), score=float(docs[0][0]),
                snippets=tuple(snippets))
 
 
-def _terms(hit: Any, field: str,
-           added: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
-    """The words of `field` that the person's query matched in this hit."""
+def _terms(hit: Any, field: str) -> frozenset[str]:
+    """The words of `field` that a query searched with `terms=True` matched in this hit."""
     matched = hit.matched_terms() or ()
-    texts = (t.decode("utf-8") if isinstance(t, bytes) else str(t) for f, t in matched
-             if f == field)
-    return frozenset(t for t in texts if (field, t) not in added)
-
-
-def make_snippet(text: str, terms: frozenset[str], analyzer: Any, page: int | None,
-                 label: str | None) -> Snippet | None:
-    """The best passage of `text` around `terms`, with their character offsets in it.
-
-    The fragmenter's 32 KB `charlimit` is lifted (Whoosh's default stops highlighting after
-    the first 32 KB of a text, which long report pages exceed).
-    """
-    from whoosh import highlight
-
-    if not text:
-        return None
-    fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND,
-                                             charlimit=None)
-    best = []
-    if terms:
-        tokens = analyzer(text, chars=True, mode="query", removestops=False)
-        tokens = highlight.set_matched_filter(tokens, terms)
-        fragments = fragmenter.fragment_tokens(text, tokens)
-        best = highlight.top_fragments(fragments, 1, highlight.BasicFragmentScorer(),
-                                       highlight.FIRST, minscore=1)
-    if not best:
-        return Snippet(page=page, label=label, text=_flat(text[:SNIPPET_CHARS]), highlights=())
-    fragment = best[0]
-    start, end = fragment.startchar, fragment.endchar
-    spans = tuple(
-        (t.startchar - start, t.endchar - start)
-        for t in fragment.matches if start <= t.startchar and t.endchar <= end
-    )
-    return Snippet(page=page, label=label, text=_flat(text[start:end]), highlights=spans)
-
-
-def _flat(text: str) -> str:
-    # Same length in, same length out: highlight offsets stay valid.
-    return text.replace("\n", " ").replace("\t", " ")
+    return frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
+                     for f, t in matched if f == field)
 
 
 def _words(exc: BaseException) -> str:

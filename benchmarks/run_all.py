@@ -1,0 +1,371 @@
+"""Performance, side by side with the tools people use instead, in one run.
+
+    python benchmarks/run_all.py [--corpora DIR] [--json OUT.json] [--scales 1,10,100]
+                                 [--pdfgrep-queries 3]
+
+Prints one table (figure, splib, reference, ratio, goal) and writes it as JSON. Every figure is
+measured in this run beside its reference, since these machines are shared and noisy:
+
+- cold ingest: pages per second of `splib rebuild --offline` from an empty data folder over the
+  distinct PDFs of `reports/` and `pdf/`, beside `recollindex` (Debian `recollcmd`) on the same
+  files, and `pdftotext` over them one after another (the floor of extraction alone);
+- warm rebuild at each scale (copies of `reports/` under new ids; all text cached): pages per
+  second beside a bare Whoosh writer loop adding the same cached pages with the same schema;
+- search latency at each scale: p50 and p95 over the library's questions and Cranfield's
+  queries, in-process through `indexer.Library`, snippets included, beside the same pages in
+  tantivy (with its snippets) and `pdfgrep -i` over the same PDFs (a few queries: it is slow);
+- command start: `splib search` beside `python -c pass`;
+- no-op update at each scale; peak memory of cold ingest and of a search at the largest scale.
+
+Tools that are missing are reported as such; nothing here gates on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from indexer import Library  # noqa: E402
+from indexer.extract import Document  # noqa: E402
+
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+# Measures peak resident memory of a command's own process tree (see robustness.py).
+WRAPPER = """
+import atexit, json, resource, sys
+def _report(path=sys.argv[1]):
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    open(path, "w").write(json.dumps([own, kids]))
+atexit.register(_report)
+sys.argv = ["splib"] + sys.argv[2:]
+from indexer.cli import main
+main()
+"""
+
+
+class Table:
+    """Rows of (figure, splib, reference, ratio, goal, met)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, figure: str, splib: float | None, reference: str, ref_value: float | None,
+            unit: str, goal: str = "", met: bool | None = None,
+            higher_is_better: bool = True) -> None:
+        ratio = None
+        if splib is not None and ref_value:
+            ratio = splib / ref_value if higher_is_better else ref_value / splib
+        self.rows.append({"figure": figure, "splib": _round(splib), "unit": unit,
+                          "reference": reference, "reference_value": _round(ref_value),
+                          "ratio": _round(ratio, 3), "goal": goal, "met": met})
+        print(f"  {figure}: splib {_fmt(splib)} {unit}; {reference} {_fmt(ref_value)}"
+              f"{'; ratio ' + format(ratio, '.3f') if ratio else ''}", file=sys.stderr)
+
+    def markdown(self) -> str:
+        lines = ["| figure | splib | reference | ratio (splib ÷ reference, >1 = splib better) "
+                 "| goal | met |", "| --- | ---: | --- | ---: | --- | --- |"]
+        for r in self.rows:
+            met = {True: "yes", False: "**no**", None: ""}[r["met"]]
+            ref = f"{r['reference']}: {_fmt(r['reference_value'])}" if r["reference"] else ""
+            lines.append(f"| {r['figure']} | {_fmt(r['splib'])} {r['unit']} | {ref} | "
+                         f"{_fmt(r['ratio'])} | {r['goal']} | {met} |")
+        return "\n".join(lines)
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - started, out
+
+
+def run_splib(args: Sequence[str], usage: Path | None = None) -> subprocess.CompletedProcess[str]:
+    if usage is not None:
+        cmd = [sys.executable, "-c", WRAPPER, str(usage), *args]
+    else:
+        cmd = [sys.executable, "-m", "indexer", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+    if result.returncode != 0:
+        raise RuntimeError(f"splib {' '.join(args)} failed: {result.stderr[-500:]}")
+    return result
+
+
+def page_count(path: Path) -> int:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(path)
+    except Exception:
+        return 0
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def write_catalog(path: Path, files: Sequence[Path], copies: int = 1) -> None:
+    lines = []
+    for copy in range(copies):
+        for n, file in enumerate(files):
+            lines += ["[[report]]", f'id = "c{copy}-f{n}"', f"title = {json.dumps(file.stem)}",
+                      f"path = {json.dumps(str(file))}", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+# -- cold ingest ---------------------------------------------------------------------------
+
+
+def cold_ingest(corpora: Path, work: Path, table: Table) -> None:
+    files = sorted((corpora / "reports").glob("*.pdf")) + sorted((corpora / "pdf").rglob("*.pdf"))
+    pages = sum(page_count(f) for f in files)
+    print(f"cold ingest: {len(files)} PDFs, {pages} pages", file=sys.stderr)
+    catalog = work / "cold.toml"
+    write_catalog(catalog, files)
+    usage = work / "cold-usage.json"
+    seconds, _ = timed(lambda: run_splib(["--catalog", str(catalog), "--data",
+                                          str(work / "cold-data"), "rebuild", "--offline"],
+                                         usage))
+    splib_rate = pages / seconds
+    own, kids = json.loads(usage.read_text())
+
+    recoll_rate = None
+    if shutil.which("recollindex"):
+        tree = work / "recoll-files"
+        tree.mkdir()
+        for n, f in enumerate(files):
+            shutil.copyfile(f, tree / f"{n}-{f.name}")
+        conf = work / "recoll-conf"
+        conf.mkdir()
+        (conf / "recoll.conf").write_text(
+            f"topdirs = {tree}\nindexStemmingLanguages = english\nloglevel = 1\n"
+            "noaspell = 1\nthrTCounts = 2 2 2\n", encoding="utf-8")
+        rseconds, result = timed(lambda: subprocess.run(
+            ["recollindex", "-c", str(conf), "-z"], capture_output=True, text=True))
+        if result.returncode == 0:
+            recoll_rate = pages / rseconds
+        else:
+            print(f"recollindex failed: {result.stderr[-300:]}", file=sys.stderr)
+    table.add("cold ingest, reports/ + pdf/ (pages/s)", splib_rate, "recollindex", recoll_rate,
+              "pages/s", "≥ 1.0 × recoll",
+              None if recoll_rate is None else splib_rate >= recoll_rate)
+
+    if shutil.which("pdftotext"):
+        def all_pdftotext() -> None:
+            for f in files:
+                subprocess.run(["pdftotext", "-q", str(f), os.devnull], check=False)
+        pseconds, _ = timed(all_pdftotext)
+        table.add("cold ingest beside extraction alone (pages/s)", splib_rate,
+                  "pdftotext, one process", pages / pseconds, "pages/s")
+    table.add("peak memory, cold ingest (MB)", max(own, kids) / 1024, "", None, "MB",
+              "≤ 500 MB", max(own, kids) / 1024 <= 500, higher_is_better=False)
+
+
+# -- scaled libraries ----------------------------------------------------------------------
+
+
+def scaled_library(corpora: Path, work: Path, scale: int) -> tuple[Library, int]:
+    files = sorted((corpora / "reports").glob("*.pdf"))
+    catalog = work / f"x{scale}.toml"
+    write_catalog(catalog, files, copies=scale)
+    data = work / f"x{scale}-data"
+    run_splib(["--catalog", str(catalog), "--data", str(data), "rebuild", "--offline"])
+    lib = Library(catalog=catalog, data=data)
+    pages = sum(s.pages for s in lib.status())
+    return lib, pages
+
+
+def bare_whoosh_loop(lib: Library, folder: Path) -> float:
+    """Seconds for a plain Whoosh writer adding the same cached pages with the same schema."""
+    from whoosh import index
+
+    from indexer.build import documents
+    from indexer.ingest import entry_status
+    from indexer.schema import make_schema
+
+    records = lib.store.load_manifest()
+    catalog = lib.catalog()
+    started = time.perf_counter()
+    ix = index.create_in(str(folder), make_schema())
+    writer = ix.writer(limitmb=256)
+    for report in catalog:
+        record = records.get(report.id)
+        status = entry_status(report, record)
+        doc = lib.store.load_text(record.text_key) if record and record.text_key else None
+        for fields in documents(report, status, doc if isinstance(doc, Document) else None):
+            writer.add_document(**fields)
+    writer.commit()
+    return time.perf_counter() - started
+
+
+def questions(corpora: Path) -> list[str]:
+    import tomllib
+
+    library = tomllib.loads((ROOT / "queries" / "library.toml").read_text())["query"]
+    texts = [q["text"] for q in library]
+    cranfield = corpora / "ir" / "cranfield-beir" / "queries.jsonl"
+    for line in cranfield.read_text().splitlines()[:100]:
+        texts.append(json.loads(line)["text"])
+    return texts
+
+
+def latencies(search: Callable[[str], Any], texts: Sequence[str]) -> tuple[float, float]:
+    for text in texts[:5]:
+        search(text)  # warm caches: what a running server would have
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        search(text)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def tantivy_latency(lib: Library, texts: Sequence[str], folder: Path) -> tuple[float, float]:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("report", stored=True)
+    schema = builder.build()
+    index = tantivy.Index(schema, path=str(folder))
+    writer = index.writer()
+    records = lib.store.load_manifest()
+    for report in lib.catalog():
+        record = records.get(report.id)
+        doc = lib.store.load_text(record.text_key) if record and record.text_key else None
+        if isinstance(doc, Document):
+            for page in doc.pages:
+                writer.add_document(tantivy.Document(title=report.title, body=page.text,
+                                                     report=report.id))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+    body = schema.get_field("body") if hasattr(schema, "get_field") else None
+    del body
+
+    def search(text: str) -> Any:
+        words = " ".join(re.findall(r"\w+", text))
+        query = index.parse_query(words, ["title", "body"])
+        hits = searcher.search(query, 10).hits
+        snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "body")
+        return [snippets.snippet_from_doc(searcher.doc(address)).to_html()
+                for _, address in hits]
+
+    return latencies(search, texts)
+
+
+def pdfgrep_latency(corpora: Path, scale: int, texts: Sequence[str]) -> float | None:
+    """Median seconds of `pdfgrep -i` for a query's words over the library's PDFs (×scale)."""
+    if not shutil.which("pdfgrep"):
+        return None
+    files = [str(f) for f in sorted((corpora / "reports").glob("*.pdf"))] * scale
+    times = []
+    for text in texts:
+        words = [w for w in re.findall(r"[A-Za-z]{4,}", text)][:4]
+        pattern = "|".join(words) or "trafficking"
+        started = time.perf_counter()
+        subprocess.run(["pdfgrep", "-i", "-c", "-P", pattern, *files], capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def scales(corpora: Path, work: Path, table: Table, factors: Sequence[int],
+           pdfgrep_queries: int) -> None:
+    texts = questions(corpora)
+    for scale in factors:
+        lib, pages = scaled_library(corpora, work, scale)
+        print(f"×{scale}: {len(lib.catalog())} entries, {pages} pages", file=sys.stderr)
+        args = ["--catalog", str(lib.catalog_path), "--data", str(lib.store.root)]
+        seconds, _ = timed(lambda a=args: run_splib([*a, "rebuild", "--offline"]))  # type: ignore[misc]
+        bare = bare_whoosh_loop(lib, Path(tempfile.mkdtemp(dir=work)))
+        table.add(f"warm rebuild ×{scale} ({pages} pages)", pages / seconds,
+                  "bare Whoosh writer loop", pages / bare, "pages/s", "≥ 0.8 × loop",
+                  seconds <= bare / 0.8)
+        p50, p95 = latencies(lambda t, lib=lib: lib.search(t), texts)  # type: ignore[misc]
+        t50, t95 = tantivy_latency(lib, texts, Path(tempfile.mkdtemp(dir=work)))
+        table.add(f"search p50 ×{scale}, with snippets (ms)", p50, "tantivy", t50, "ms",
+                  higher_is_better=False)
+        table.add(f"search p95 ×{scale}, with snippets (ms)", p95, "tantivy", t95, "ms",
+                  "≤ 50 ms", p95 <= 50, higher_is_better=False)
+        grep = pdfgrep_latency(corpora, scale, texts[:pdfgrep_queries])
+        table.add(f"search p50 ×{scale} beside pdfgrep -i ({pdfgrep_queries} queries; ms)",
+                  p50, "pdfgrep -i", grep, "ms", higher_is_better=False)
+        useconds, _ = timed(lambda a=args: run_splib([*a, "update", "--offline"]))  # type: ignore[misc]
+        table.add(f"no-op update ×{scale} (s)", useconds, "", None, "s",
+                  "≤ 1 s" if scale == max(factors) else "",
+                  useconds <= 1 if scale == max(factors) else None, higher_is_better=False)
+        if scale == max(factors):
+            usage = work / "search-usage.json"
+            run_splib([*args, "search", "certification letter"], usage)
+            own, _ = json.loads(usage.read_text())
+            table.add(f"peak memory, one search ×{scale} (MB)", own / 1024, "", None, "MB",
+                      "≤ 200 MB", own / 1024 <= 200, higher_is_better=False)
+        if scale == min(factors):
+            starts = []
+            bare_starts = []
+            for _ in range(5):
+                starts.append(timed(lambda a=args: run_splib(  # type: ignore[misc]
+                    [*a, "search", "housing"]))[0])
+                bare_starts.append(timed(lambda: subprocess.run(
+                    [sys.executable, "-c", "pass"], check=True))[0])
+            extra = statistics.median(starts) - statistics.median(bare_starts)
+            table.add("command start: splib search minus python -c pass (s)", extra,
+                      "python -c pass", statistics.median(bare_starts), "s", "≤ 0.3 s",
+                      extra <= 0.3, higher_is_better=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", type=Path, default=Path(
+        os.environ.get("SPLIB_CORPORA") or ROOT.parent / "shared" / "corpora"))
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--pdfgrep-queries", type=int, default=3)
+    args = parser.parse_args()
+    if not (args.corpora / "reports").is_dir():
+        print(f"No corpora at {args.corpora}; set SPLIB_CORPORA.", file=sys.stderr)
+        return 2
+    table = Table()
+    factors = [int(x) for x in args.scales.split(",")]
+    with tempfile.TemporaryDirectory(prefix="splib-bench-") as tmp:
+        work = Path(tmp)
+        cold_ingest(args.corpora, work, table)
+        scales(args.corpora, work, table, factors, args.pdfgrep_queries)
+    stamp = (f"measured {datetime.now(UTC).strftime('%Y-%m-%d')} on {platform.machine()}, "
+             f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    print(table.markdown())
+    print(f"\n{stamp}.")
+    args.json.write_text(json.dumps({"measured": stamp, "rows": table.rows}, indent=1,
+                                    ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Highlighted passages: the best window of a page around the query's words.
+
+Whoosh's highlighter runs the whole stemming analyzer over every page it shows, which cost
+about 70 ms a search at ten times this library's size (benchmarks/run_all.py); here a page's
+words are found by one regular expression and each distinct word is stemmed once per process
+(the analyzer behind an LRU cache), so the same passages cost a fraction of that. The text is
+never cut at 32 KB: a word deep in a long page is highlighted like one at its top.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+SNIPPET_CHARS = 260  # the passage shown
+SNIPPET_LEAD = 100  # characters kept before the first matched word
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A passage of a page (or of the summary, when `page` is None) with matched words."""
+
+    page: int | None
+    label: str | None
+    text: str
+    highlights: tuple[tuple[int, int], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"page": self.page, "label": self.label, "text": self.text,
+                "highlights": [list(h) for h in self.highlights]}
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str | None:
+    """`word` as the index stores it (lower-cased, accents folded, stemmed); None for a stop
+    word."""
+    tokens = [t.text for t in _analyzer()(word)]
+    return tokens[0] if len(tokens) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> Any:
+    from .schema import text_analyzer
+
+    return text_analyzer()
+
+
+def find(text: str, terms: Collection[str], prefixes: Collection[str] = ()) \
+        -> list[tuple[int, int, str]]:
+    """(start, end, stem) of every word of `text` that matches `terms` or a prefix."""
+    found = []
+    for match in _WORD.finditer(text):
+        stemmed = stem(match.group().lower())
+        if stemmed is None:
+            continue
+        if stemmed in terms or any(stemmed.startswith(p) for p in prefixes):
+            found.append((match.start(), match.end(), stemmed))
+    return found
+
+
+def make_snippet(text: str, terms: Collection[str], page: int | None, label: str | None,
+                 prefixes: Collection[str] = ()) -> Snippet | None:
+    """The passage of `text` with the most distinct query words (the earliest on ties), or
+    None when no query word is on it."""
+    matches = find(text, terms, prefixes) if text else []
+    if not matches:
+        return None
+    best, best_score = 0, (-1, -1)
+    for i, (start, _, _) in enumerate(matches):
+        inside = [m for m in matches[i:] if m[1] <= start + SNIPPET_CHARS - SNIPPET_LEAD]
+        score = (len({m[2] for m in inside}), len(inside))
+        if score > best_score:
+            best, best_score = i, score
+    first = matches[best][0]
+    start = max(0, first - SNIPPET_LEAD)
+    if start:
+        space = text.find(" ", start, first)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", first, end)
+        end = space if space > first else end
+    spans = tuple((s - start, e - start) for s, e, _ in matches if start <= s and e <= end)
+    return Snippet(page=page, label=label, text=flat(text[start:end]), highlights=spans)
+
+
+def lead(text: str, page: int | None = None, label: str | None = None) -> Snippet:
+    """The opening of `text`, nothing highlighted."""
+    end = min(len(text), SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", 0, end)
+        end = space if space > 0 else end
+    return Snippet(page=page, label=label, text=flat(text[:end]), highlights=())
+
+
+def flat(text: str) -> str:
+    """Line breaks as spaces: same length in, same length out, so offsets stay valid."""
+    return text.replace("\n", " ").replace("\t", " ")
