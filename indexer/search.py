@@ -296,7 +296,9 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
                     grouped, total = _run(searcher, q, flt, limit, pages)
                     fallback = bool(grouped)
             marked = query_terms(q)
-        suggestion = _suggest(searcher, text, flt)
+        # A long question gets "Did you mean" only when it found nothing: its rare words are
+        # more often the subject than a typo, and correcting each costs a word-graph walk.
+        suggestion = _suggest(searcher, text, flt) if not words or not grouped else None
         results = tuple(_hit(searcher, rid, docs, pages, marked)
                         for rid, docs in list(grouped.items())[:limit])
         if more_like_this:
