@@ -11,18 +11,14 @@ overlap / expected; the table shows the mean over pages.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
-import os
-import platform
 import re
 import sys
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.errors import ExtractionError  # noqa: E402
 from indexer.extract.html import decode_html, extract_html  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import arguments, save, stamp  # noqa: E402
 
 TOKEN = re.compile(r"\w+")
 DATASET = "html/article-extraction-benchmark"
@@ -111,9 +110,7 @@ def evaluate(corpora: Path) -> dict[str, Any]:
         "mean_f1": {name: round(sum(s.values()) / len(s), 4) for name, s in scores.items()},
         "seconds": {name: round(s, 1) for name, s in seconds.items()},
         "per_page": scores,
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}",
+        **stamp(),
     }
 
 
@@ -129,18 +126,13 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", type=Path, default=Path(
-        os.environ.get("SPLIB_CORPORA") or ROOT.parent / "shared" / "corpora"))
-    parser.add_argument("--json", type=Path, help="also write the measurements here")
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0]).parse_args()
     if not (args.corpora / DATASET).is_dir():
         print(f"No {DATASET} under {args.corpora}; set SPLIB_CORPORA.", file=sys.stderr)
         return 2
     result = evaluate(args.corpora)
     print(table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    save(args.json, result)
     return 0
 
 

@@ -13,15 +13,10 @@ stemmer, title + text) as the reference; `--run` writes splib's TREC run (top 10
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +30,9 @@ from indexer.extract import TEXT, Document, Page  # noqa: E402
 from indexer.ingest import EntryStatus  # noqa: E402
 from indexer.schema import make_schema  # noqa: E402
 from indexer.search import search  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import arguments, save, stamp  # noqa: E402
 
 DEPTH = 100
 
@@ -145,9 +143,7 @@ def evaluate(dataset: Path, run_path: Path | None = None) -> dict[str, Any]:
         "splib_ndcg10": round(splib_score, 4), "bm25s_ndcg10": round(ref_score, 4),
         "ratio": round(splib_score / ref_score, 3) if ref_score else None,
         "splib_seconds": round(splib_seconds, 1), "bm25s_seconds": round(bm25s_seconds, 1),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}",
+        **stamp(),
     }
 
 
@@ -163,19 +159,17 @@ def table(result: dict[str, Any]) -> str:
     ])
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path)
+def main() -> int:
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("dataset", type=Path, help="a folder in BEIR's layout")
     parser.add_argument("--run", type=Path, help="write splib's TREC run file here")
-    parser.add_argument("--json", type=Path, help="also write the measurements here")
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    args = parser.parse_args()
     if not (args.dataset / "corpus.jsonl").exists():
         print(f"No BEIR dataset at {args.dataset}.", file=sys.stderr)
         return 2
     result = evaluate(args.dataset, args.run)
     print(table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    save(args.json, result)
     return 0
 
 

@@ -12,17 +12,14 @@ end as text or as a reason; the run itself must not crash.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,27 +28,15 @@ sys.path.insert(0, str(ROOT))
 
 from indexer import Library  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WRAPPER, arguments, save, stamp  # noqa: E402
+
 CORPORA = {
     "pdf/sample-files": "pdf/sample-files/**/*.pdf",
     "pdf/pdfminer": "pdf/pdfminer/**/*.pdf",
     "reports": "reports/*.pdf",
     "html/article-extraction-benchmark": "html/article-extraction-benchmark/html/*.html.gz",
 }
-
-
-# Runs `splib` in-process and, on exit, writes the peak resident memory (ru_maxrss, kB) of
-# itself and of the largest extraction child it waited for: the run's own tree, nothing else.
-WRAPPER = """
-import atexit, json, resource, sys
-def _report(path=sys.argv[1]):
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    open(path, "w").write(json.dumps([own, kids]))
-atexit.register(_report)
-sys.argv = ["splib"] + sys.argv[2:]
-from indexer.cli import main
-main()
-"""
 
 
 def reason_kind(error: str) -> str:
@@ -111,9 +96,7 @@ def run(corpora: Path, jobs: int = 2) -> dict[str, Any]:
             else:
                 row["unaccounted"] += 1
         return {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                       f"{platform.python_version()}",
+            **stamp(),
             "seconds": round(seconds, 1),
             "peak_rss_mb": round(max(rebuild_kb, child_kb) / 1024, 1),
             "rebuild_rss_mb": round(rebuild_kb / 1024, 1),
@@ -147,10 +130,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", type=Path, default=Path(
-        os.environ.get("SPLIB_CORPORA") or ROOT.parent / "shared" / "corpora"))
-    parser.add_argument("--json", type=Path, help="also write the measurements here")
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     if not args.corpora.is_dir():
@@ -158,8 +138,7 @@ def main() -> int:
         return 2
     result = run(args.corpora, args.jobs)
     print(table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    save(args.json, result)
     unaccounted = sum(r["unaccounted"] for r in result["corpora"].values())
     return 1 if result["crashes"] or unaccounted else 0
 

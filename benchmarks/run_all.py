@@ -22,10 +22,8 @@ Tools that are missing are reported as such; nothing here gates on time.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -34,7 +32,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,21 +41,10 @@ sys.path.insert(0, str(ROOT))
 from indexer import Library  # noqa: E402
 from indexer.extract import Document  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WRAPPER, arguments, save, stamp  # noqa: E402
+
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
-# Measures peak resident memory of a command's own process tree (see robustness.py).
-WRAPPER = """
-import atexit, json, resource, sys
-def _report(path=sys.argv[1]):
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    open(path, "w").write(json.dumps([own, kids]))
-atexit.register(_report)
-sys.argv = ["splib"] + sys.argv[2:]
-from indexer.cli import main
-main()
-"""
-
-
 class Table:
     """Rows of (figure, splib, reference, ratio, goal, met)."""
 
@@ -342,10 +328,8 @@ def scales(corpora: Path, work: Path, table: Table, factors: Sequence[int],
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", type=Path, default=Path(
-        os.environ.get("SPLIB_CORPORA") or ROOT.parent / "shared" / "corpora"))
-    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser = arguments(__doc__.splitlines()[0])
+    parser.set_defaults(json=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--scales", default="1,10,100")
     parser.add_argument("--pdfgrep-queries", type=int, default=3)
     args = parser.parse_args()
@@ -358,12 +342,10 @@ def main() -> int:
         work = Path(tmp)
         cold_ingest(args.corpora, work, table)
         scales(args.corpora, work, table, factors, args.pdfgrep_queries)
-    stamp = (f"measured {datetime.now(UTC).strftime('%Y-%m-%d')} on {platform.machine()}, "
-             f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    when = stamp()
     print(table.markdown())
-    print(f"\n{stamp}.")
-    args.json.write_text(json.dumps({"measured": stamp, "rows": table.rows}, indent=1,
-                                    ensure_ascii=False), encoding="utf-8")
+    print(f"\nMeasured {when['date']} on {when['machine']}.")
+    save(args.json, {**when, "rows": table.rows})
     return 0
 
 

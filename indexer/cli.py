@@ -207,14 +207,20 @@ def rebuild(lib: Library, refetch: bool, offline: bool, jobs: int) -> None:
       splib rebuild
       splib rebuild --offline --jobs 2
     """
+    report = _with_bar(lib.rebuild, refetch, offline, jobs)
+    _print_build(report, "Rebuilt the index")
+
+
+def _with_bar(job: Any, refetch: bool, offline: bool, jobs: int) -> BuildReport:
+    """Run a rebuild or an update with a progress bar on stderr."""
     if refetch and offline:
         raise click.UsageError("--refetch and --offline contradict each other; pick one.")
     bar = ProgressBar()
     try:
-        report = lib.rebuild(refetch=refetch, offline=offline, jobs=jobs, progress=bar)
+        report: BuildReport = job(refetch=refetch, offline=offline, jobs=jobs, progress=bar)
     finally:
         bar.close()
-    _print_build(report, "Rebuilt the index")
+    return report
 
 
 @main.command()
@@ -230,13 +236,7 @@ def update(lib: Library, refetch: bool, offline: bool, jobs: int) -> None:
       splib update
       splib update --refetch
     """
-    if refetch and offline:
-        raise click.UsageError("--refetch and --offline contradict each other; pick one.")
-    bar = ProgressBar()
-    try:
-        report = lib.update(refetch=refetch, offline=offline, jobs=jobs, progress=bar)
-    finally:
-        bar.close()
+    report = _with_bar(lib.update, refetch, offline, jobs)
     if not report.reindexed:
         click.echo(f"Nothing changed; the index is up to date ({report.pages} pages, "
                    f"{report.seconds:.1f} s).", err=True)
