@@ -25,6 +25,7 @@ from .extract import Document
 from .ingest import EntryStatus, Progress, entry_status, no_progress
 from .schema import SCHEMA_VERSION, make_schema
 from .store import EntryRecord, Store, disk_error, now_iso
+from .words import WordCollector, load
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +170,12 @@ class IndexBuilder:
             redo = set(changes.added) | set(changes.changed)
             plan = [step for step in self._plan(catalog, records) if step[0].id in redo]
             stale = set(changes.changed) | set(changes.removed)
-            self._write(ix, plan, records, tuple(sorted(stale)), progress)
+            collector = WordCollector(load(str(current)))
+            self._write(ix, plan, records, tuple(sorted(stale)), progress, collector)
             pages = self._count_pages(ix)
-            self._finish(target, self._plan(catalog, records), pages)
+            # Words of removed pages stay listed: a suggestion is only shown when it finds
+            # reports, so a stale word costs nothing.
+            self._finish(target, self._plan(catalog, records), pages, collector)
         except BaseException as exc:
             shutil.rmtree(target, ignore_errors=True)
             if isinstance(exc, OSError):
@@ -188,7 +192,7 @@ class IndexBuilder:
 
     def _write(self, ix: Any, plan: Iterable[tuple[Report, EntryStatus, str]],
                records: dict[str, EntryRecord], delete: tuple[str, ...],
-               progress: Progress) -> int:
+               progress: Progress, collector: WordCollector) -> int:
         steps = list(plan)
         writer = ix.writer(limitmb=WRITER_LIMIT_MB)
         pages = 0
@@ -201,6 +205,7 @@ class IndexBuilder:
                 for fields in documents(report, status, doc):
                     writer.add_document(**fields)
                     pages += fields["kind"] == "page"
+                    collector.add(fields.get("body", ""))
                 progress(f"Indexing ({report.id})", done, len(steps))
             writer.commit()
         except BaseException:
@@ -213,7 +218,8 @@ class IndexBuilder:
         return pages
 
     def _finish(self, target: Path, plan: list[tuple[Report, EntryStatus, str]],
-                pages: int) -> None:
+                pages: int, collector: WordCollector) -> None:
+        collector.save(target)
         meta = {"schema": SCHEMA_VERSION, "built_at": now_iso(), "pages": pages,
                 "entries": len(plan),
                 "fingerprints": {report.id: fp for report, _, fp in plan}}
@@ -230,6 +236,7 @@ class IndexStream:
         self.writer = writer
         self.pages = 0
         self.added: set[str] = set()
+        self.words = WordCollector()
 
     def add(self, report: Report, record: EntryRecord | None) -> None:
         """Write `report`'s catalog entry and pages (once per id)."""
@@ -240,13 +247,15 @@ class IndexStream:
         for fields in documents(report, status, self.builder._text(status, record)):
             self.writer.add_document(**fields)
             self.pages += fields["kind"] == "page"
+            self.words.add(fields.get("body", ""))
 
     def finish(self, catalog: Catalog, records: dict[str, EntryRecord]) -> int:
         """Add what is missing, commit, and make the generation live; return pages indexed."""
         for report in catalog:
             self.add(report, records.get(report.id))
         self.writer.commit()
-        self.builder._finish(self.target, self.builder._plan(catalog, records), self.pages)
+        self.builder._finish(self.target, self.builder._plan(catalog, records), self.pages,
+                             self.words)
         return self.pages
 
 

@@ -14,7 +14,7 @@ from typing import Any
 # what a report is about than the same word on page 40.
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def text_analyzer() -> Any:
@@ -47,7 +47,8 @@ def make_schema() -> Any:
         label=STORED(),
         title=TEXT(analyzer=words, stored=True, spelling=True),
         summary=TEXT(analyzer=words, stored=True, spelling=True),
-        body=TEXT(analyzer=words, stored=True, spelling=True),
+        # No spelling=True here: indexer/words.py keeps the page text's word list, faster.
+        body=TEXT(analyzer=words, stored=True),
         org=TEXT(analyzer=names, stored=True),
         author=TEXT(analyzer=names, stored=True),
         year=NUMERIC(int, stored=True, signed=False, bits=32),

@@ -18,6 +18,7 @@ from .errors import QueryError
 from .schema import FIELD_BOOSTS, TEXT_FIELDS, name_analyzer, text_analyzer
 from .scoring import LibraryBM25
 from .snippets import Snippet, lead, make_snippet
+from .words import load, near, starting
 
 __all__ = ["Hit", "SearchResults", "Similar", "Snippet", "search", "similar"]
 
@@ -218,7 +219,7 @@ def _apply(q: Any, fn: Any) -> Any:
     return out
 
 
-def _expand(q: Any, reader: Any, text: str) -> Any:
+def _expand(q: Any, reader: Any, text: str, written: tuple[str, ...]) -> Any:
     """Expand fuzzy and prefix terms of the stemmed fields through the words as written.
 
     Whoosh matches `word~` against the unstemmed spelling words of a field but then looks the
@@ -228,15 +229,22 @@ def _expand(q: Any, reader: Any, text: str) -> Any:
     from whoosh import query as wq
 
     if isinstance(q, (wq.FuzzyTerm, wq.Prefix)) and q.fieldname in _SPELL_FIELDS:
+        words: list[str]
         if isinstance(q, wq.FuzzyTerm):
             typed = re.sub(r"~\d*$", "", text[q.startchar:q.endchar]).rsplit(":", 1)[-1]
             typed = typed.strip().lower()
             if len(typed) <= q.prefixlength:
                 return wq.NullQuery  # "~" alone, or nothing but the prefix: no word to fuzz
-            words = reader.terms_within(q.fieldname, typed, q.maxdist, prefix=q.prefixlength)
+            if q.fieldname == "body":
+                words = near(written, typed, q.maxdist, q.prefixlength, MAX_EXPANSIONS)
+            else:
+                words = reader.terms_within(q.fieldname, typed, q.maxdist,
+                                            prefix=q.prefixlength)
+        elif q.fieldname == "body":
+            words = starting(written, q.text, MAX_EXPANSIONS)
         else:
             spell = "spell_" + q.fieldname
-            words = (b.decode("utf-8") for b in reader.expand_prefix(spell, q.text))
+            words = [b.decode("utf-8") for b in reader.expand_prefix(spell, q.text)]
         analyzer = text_analyzer()
         stems: set[str] = set()
         for word in words:
@@ -247,7 +255,7 @@ def _expand(q: Any, reader: Any, text: str) -> Any:
         if isinstance(q, wq.Prefix):
             terms.append(q)  # stems that start with the prefix, too
         return wq.Or(terms) if terms else wq.NullQuery
-    return _apply(q, lambda sub: _expand(sub, reader, text))
+    return _apply(q, lambda sub: _expand(sub, reader, text, written))
 
 
 def make_filter(org: str | None, years: tuple[int, int] | None) -> Any:
@@ -276,6 +284,7 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
     flt = make_filter(org, parse_years(year))
     with ix.searcher(weighting=LibraryBM25()) as searcher:
         reader = searcher.reader()
+        written = load(str(ix.storage.folder))
         words = free_text_words(text)
         fallback = False
         if words:
@@ -283,14 +292,15 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
             # then widened by the words that the best pages share (pseudo-relevance feedback).
             plain = " ".join(words)
             q = _expand(parse_query(ix.schema, plain, any_word=True, boosts=FREE_TEXT_BOOSTS),
-                        reader, plain)
+                        reader, plain, written)
             marked = query_terms(q)  # the feedback's words rank but are not highlighted
             grouped, total = _run(searcher, _feedback(searcher, q, flt), flt, limit, pages)
         else:
-            q = _expand(parse_query(ix.schema, text), reader, text)
+            q = _expand(parse_query(ix.schema, text), reader, text, written)
             grouped, total = _run(searcher, q, flt, limit, pages)
             if not grouped:
-                loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text)
+                loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text,
+                                written)
                 if loose != q:
                     q = loose
                     grouped, total = _run(searcher, q, flt, limit, pages)
@@ -298,7 +308,8 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
             marked = query_terms(q)
         # A long question gets "Did you mean" only when it found nothing: its rare words are
         # more often the subject than a typo, and correcting each costs a word-graph walk.
-        suggestion = _suggest(searcher, text, flt) if not words or not grouped else None
+        suggestion = _suggest(searcher, text, flt, written) \
+            if not words or not grouped else None
         results = tuple(_hit(searcher, rid, docs, pages, marked)
                         for rid, docs in list(grouped.items())[:limit])
         if more_like_this:
@@ -452,11 +463,12 @@ def _report_mask(searcher: Any, q: Any) -> tuple[Any, Any]:
     return q, wq.Or([wq.Term("report", report_id) for report_id in excluded])
 
 
-def _suggest(searcher: Any, text: str, flt: Any) -> str | None:
+def _suggest(searcher: Any, text: str, flt: Any, written: tuple[str, ...]) -> str | None:
     """The query with misspelt words corrected, when a correction finds results.
 
-    Words are corrected as typed (against the unstemmed `spell_*` fields), not as stems:
-    "traffiking" becomes "trafficking", not the stem "traffic".
+    Words are corrected as typed (against the written words of the pages, and the unstemmed
+    `spell_*` fields of titles and summaries), not as stems: "traffiking" becomes
+    "trafficking", not the stem "traffic".
     """
     reader = searcher.reader()
     analyzer = text_analyzer()
@@ -470,11 +482,13 @@ def _suggest(searcher: Any, text: str, flt: Any) -> str | None:
         stems = [t.text for t in analyzer(word)]
         if not stems or any((f, stems[0]) in reader for f in _SPELL_FIELDS):
             return word
-        for field in _SPELL_FIELDS:
-            found = reader.corrector(field).suggest(word.lower(), limit=1, maxdist=2, prefix=1)
-            if found:
-                changed = True
-                return str(found[0])
+        found = near(written, word.lower(), 2, 1, 1)
+        for field in ("summary", "title"):
+            found = found or reader.corrector(field).suggest(word.lower(), limit=1, maxdist=2,
+                                                             prefix=1)
+        if found:
+            changed = True
+            return str(found[0])
         return word
 
     try:

@@ -187,6 +187,9 @@ def test_update_after_adding_editing_and_removing(library: Library, tmp_path: Pa
     assert report.changes.changed == ("wi-training",)
     assert report.changes.removed == ("housing-article",)
     assert ids(library, "pro bono") == ["legal"]
+    # The page text's word list grows with the update: misspelt and fuzzy words find it.
+    assert library.search("aplicants").suggestion == "applicants"
+    assert ids(library, "aplicants~") == ["legal"]
     assert ids(library, "zebra") == ["wi-training"]
     assert "housing-article" not in ids(library, "shelters OR housing")
     assert library.update(offline=True).reindexed is False
