@@ -36,6 +36,8 @@ SIMILAR_TERMS = 15
 SIMILAR_PAGES = 20
 # How many matching documents (pages and entries) are ranked before grouping by report.
 CANDIDATES = 2000
+# The most documents ranked before grouping them by report (see `_run`).
+MAX_CANDIDATES = 5000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 # The free-text path (see `free_text_words`); every figure here was tuned on Cranfield with
@@ -43,7 +45,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 FREE_TEXT_MIN_WORDS = 4
 # A title counts like body text in a question: long questions name the subject in many
 # words, and a title boost lets one of them outweigh the rest.
-FREE_TEXT_BOOSTS = {**FIELD_BOOSTS, "title": 1.0}
+# Organisation and author names are left out of a question's fields: they seldom carry its
+# subject, and every field multiplies the work of an any-word query (each word is looked up
+# in each field).
+FREE_TEXT_BOOSTS = {"title": 1.0, "summary": FIELD_BOOSTS["summary"], "body": 1.0}
 FEEDBACK_DOCS = 5  # best pages whose key terms widen a question
 FEEDBACK_TERMS = 20
 FEEDBACK_WEIGHT = 0.6  # of the strongest key term, relative to a typed word
@@ -158,8 +163,8 @@ def make_parser(schema: Any, any_word: bool = False,
     from whoosh import qparser
 
     group = qparser.OrGroup.factory(0.9) if any_word else qparser.AndGroup
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema,
-                                      fieldboosts=boosts or FIELD_BOOSTS, group=group)
+    boosts = boosts or FIELD_BOOSTS
+    parser = qparser.MultifieldParser(list(boosts), schema, fieldboosts=boosts, group=group)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     # "+word"/"-word" only at the start of a word: "anti-trafficking" stays one term.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
@@ -420,21 +425,56 @@ def _run(searcher: Any, q: Any, flt: Any, limit: int, pages: int) \
         -> tuple[OrderedDict[str, list[tuple[float, int]]], int]:
     """Matching documents grouped by report, best first, and how many reports match."""
     positive, mask = _report_mask(searcher, q)
-    # Enough ranked documents to fill `limit` reports with their best pages, and then some.
-    wanted = max(CANDIDATES, limit * (pages + 1) * 10)
+    # Enough ranked documents to fill `limit` reports with their best pages; more only when a
+    # few reports hold all of those. Fewer candidates let Whoosh skip more low-scoring blocks.
+    wanted = limit * (pages + 1) * 5
     try:
-        results = searcher.search(positive, filter=flt, mask=mask, limit=wanted)
         report_of = searcher.reader().column_reader("report")
-        grouped: OrderedDict[str, list[tuple[float, int]]] = OrderedDict()
-        for score, docnum in results.top_n:
-            grouped.setdefault(report_of[docnum], []).append((score, docnum))
-        if len(results) <= len(results.top_n):
-            total = len(grouped)
-        else:  # more matches than ranked: count their reports from the column, unscored
-            total = len({report_of[docnum] for docnum in results.docs()})
+        while True:
+            results = searcher.search(positive, filter=flt, mask=mask, limit=wanted)
+            grouped: OrderedDict[str, list[tuple[float, int]]] = OrderedDict()
+            for score, docnum in results.top_n:
+                grouped.setdefault(report_of[docnum], []).append((score, docnum))
+            if len(grouped) >= limit or len(results.top_n) < wanted or wanted >= MAX_CANDIDATES:
+                break
+            wanted *= 4
+        if len(results.top_n) < wanted:
+            total = len(grouped)  # every match was ranked
+        else:
+            total = len(_matching_reports(searcher, positive, results, flt, mask, report_of))
     except Exception as exc:  # e.g. a range over a text field; say so instead of crashing
         raise QueryError(f"Could not run the query ({_words(exc)}).") from None
     return grouped, total
+
+
+def _matching_reports(searcher: Any, q: Any, results: Any, flt: Any, mask: Any,
+                      report_of: Any) -> set[str]:
+    """The reports with a document matching `q`.
+
+    For an any-word query with no filter this is the union of its words' posting lists, read
+    directly: walking Whoosh's tree of union matchers over every match cost most of a search
+    at a hundred times this library's size.
+    """
+    from whoosh import query as wq
+
+    plain = flt is None and mask is None and all(
+        isinstance(node, (wq.Or, wq.Term)) for node in _nodes(q))
+    if not plain:
+        return {report_of[docnum] for docnum in results.docs()}
+    reader = searcher.reader()
+    docs: set[int] = set()
+    for leaf in q.leaves():
+        if (leaf.fieldname, leaf.text) in reader:
+            docs.update(reader.postings(leaf.fieldname, leaf.text).all_ids())
+    return {report_of[docnum] for docnum in docs if not reader.is_deleted(docnum)}
+
+
+def _nodes(q: Any) -> list[Any]:
+    out = [q]
+    if not q.is_leaf():
+        for child in q.children():
+            out.extend(_nodes(child))
+    return out
 
 
 def _report_mask(searcher: Any, q: Any) -> tuple[Any, Any]:
