@@ -12,12 +12,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Runs `splib` in-process and, on exit, writes the peak resident memory (ru_maxrss, kB) of
-# itself and of the largest child it waited for: the command's own tree, nothing else.
+# Runs `splib` in-process and, on exit, writes the peak resident memory (kB) of itself and of
+# the largest child it waited for. Its own peak is VmHWM, which starts afresh at exec: Linux
+# carries ru_maxrss across fork and exec, so a process started by a large benchmark would
+# report the benchmark's memory as its own. (A child's ru_maxrss can still include what it
+# shared with this process when it was forked.)
 WRAPPER = """
-import atexit, json, resource, sys
+import atexit, json, re, resource, sys
 def _report(path=sys.argv[1]):
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = open("/proc/self/status").read()
+    own = int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1))
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     open(path, "w").write(json.dumps([own, kids]))
 atexit.register(_report)
