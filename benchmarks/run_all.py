@@ -57,8 +57,8 @@ class Table:
         ratio = None
         if splib is not None and ref_value:
             ratio = splib / ref_value if higher_is_better else ref_value / splib
-        self.rows.append({"figure": figure, "splib": _round(splib), "unit": unit,
-                          "reference": reference, "reference_value": _round(ref_value),
+        self.rows.append({"figure": figure, "splib": _round(splib, 4), "unit": unit,
+                          "reference": reference, "reference_value": _round(ref_value, 4),
                           "ratio": _round(ratio, 3), "goal": goal, "met": met})
         print(f"  {figure}: splib {_fmt(splib)} {unit}; {reference} {_fmt(ref_value)}"
               f"{'; ratio ' + format(ratio, '.3f') if ratio else ''}", file=sys.stderr)
@@ -167,8 +167,35 @@ def cold_ingest(corpora: Path, work: Path, table: Table) -> None:
         pseconds, _ = timed(all_pdftotext)
         table.add("cold ingest beside extraction alone (pages/s)", splib_rate,
                   "pdftotext, one process", pages / pseconds, "pages/s")
+    agreement(corpora, table)
     table.add("peak memory, cold ingest (MB)", max(own, kids) / 1024, "", None, "MB",
               "≤ 500 MB", max(own, kids) / 1024 <= 500, higher_is_better=False)
+
+
+def agreement(corpora: Path, table: Table) -> None:
+    """Mean per-page token F1 of PDFium's and pypdf's text against pdftotext on reports/."""
+    if not shutil.which("pdftotext"):
+        return
+    import pypdfium2 as pdfium
+    from html_extraction import token_f1
+    from pypdf import PdfReader
+
+    pdfium_scores, pypdf_scores = [], []
+    for path in sorted((corpora / "reports").glob("*.pdf")):
+        reference = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True,
+                                   text=True).stdout.split("\f")
+        document = pdfium.PdfDocument(path)
+        reader = PdfReader(path)
+        for number, expected in enumerate(reference[:len(document)]):
+            if not expected.strip():
+                continue
+            pdfium_scores.append(token_f1(document[number].get_textpage().get_text_bounded(),
+                                          expected))
+            pypdf_scores.append(token_f1(reader.pages[number].extract_text() or "", expected))
+        document.close()
+    table.add("text agreement with pdftotext on reports/ (token F1, PDFium)",
+              statistics.mean(pdfium_scores), "pypdf", statistics.mean(pypdf_scores), "F1",
+              "PDFium ≥ pypdf", statistics.mean(pdfium_scores) >= statistics.mean(pypdf_scores))
 
 
 # -- scaled libraries ----------------------------------------------------------------------
