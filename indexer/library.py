@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog
-from .errors import ExtractionError
+from .errors import ExtractionError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import Document
 from .extract.isolate import Limits, WorkerPool, extract_isolated
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CATALOG = Path("corpus/catalog.toml")
 DEFAULT_DATA = Path(".splib")
 DEFAULT_QUESTIONS = Path("queries/library.toml")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -117,16 +118,33 @@ class Library:
                more_like_this: int = 0) -> SearchResults:
         """Search the live index; see the README's "Query syntax". With `more_like_this`,
         each result lists that many similar reports."""
-        return search(self._index(), query, limit=limit, pages=pages, org=org, year=year,
-                      more_like_this=more_like_this)
+        return self._with_index(lambda ix: search(
+            ix, query, limit=limit, pages=pages, org=org, year=year,
+            more_like_this=more_like_this))
+
+    def _with_index(self, job: Callable[[Any], _T]) -> _T:
+        """Run `job` on the live index, opening it again when a rebuild swept it away.
+
+        The open index is kept between searches, but a generation is deleted two swaps
+        later; a search that meets a vanished generation reopens the live one and retries.
+        """
+        from whoosh.index import EmptyIndexError
+
+        for attempt in range(3):
+            try:
+                return job(self._index())
+            except (EmptyIndexError, FileNotFoundError):
+                self._open = None
+                if attempt == 2:
+                    raise SplibError("The index kept changing during the search (rebuilds "
+                                     "running back to back?); try again.") from None
+        raise AssertionError("unreachable")
 
     def _index(self) -> Any:
         """The live index, opened once and again only when a rebuild or update swapped it."""
         current = self.store.current_index()
         if self._open is None or self._open[0] != current:
-            if self._open is not None:
-                self._open[1].close()
-                self._open = None
+            self._open = None  # Whoosh's Index holds no files; its searchers do, and are closed
             ix = open_current(self.store)
             self._open = (Path(ix.storage.folder), ix)
         return self._open[1]
@@ -134,14 +152,12 @@ class Library:
     def evaluate(self, questions: str | Path = DEFAULT_QUESTIONS) -> EvalReport:
         """Score the live index on saved questions (nDCG@10, MRR, misses)."""
         asked = load_questions(Path(questions))
-        ix = self._index()
-        return evaluate(asked, lambda text: [
-            hit.id for hit in search(ix, text, limit=10, pages=0).results])
+        return evaluate(asked, lambda text: [hit.id for hit in self.search(text, pages=0).results])
 
     def similar(self, report_id: str, limit: int = 5) -> list[Similar]:
         """The reports most like `report_id`, each with the key terms that tie them."""
         self.catalog().get(report_id)  # a clear error for an unknown id
-        return similar(self._index(), report_id, limit)
+        return self._with_index(lambda ix: similar(ix, report_id, limit))
 
     def extract(self, path: str | Path, password: str = "") -> Document:
         """The text of a local file as the ingester sees it (in a bounded child process)."""
