@@ -19,8 +19,8 @@ from .text import decode_text
 
 log = logging.getLogger(__name__)
 
-# Below this many characters, trafilatura probably missed the article (or the page is a
-# stub); the whole visible text is the better answer then.
+# Below this many characters neither reader found the article (or the page is a stub);
+# the whole visible text is the better answer then.
 MIN_MAIN_CHARS = 200
 # A reading with fewer words than this found no article (a cookie notice, a caption).
 MIN_ARTICLE_TOKENS = 20
@@ -66,8 +66,7 @@ def extract_html(data: bytes) -> Document:
             body = soup.body or soup
             visible = normalize_text(body.get_text("\n"))
             if len(visible) > len(main):
-                if main or visible:
-                    found.append("main content not recognised; the page's whole text is used")
+                found.append("main content not recognised; the page's whole text is used")
                 main = visible
     if encoding:
         found.append(f"read as {encoding}")
