@@ -39,7 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from indexer import Library  # noqa: E402
-from indexer.extract import Document  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WRAPPER, arguments, save, stamp  # noqa: E402
@@ -228,8 +227,7 @@ def bare_whoosh_loop(lib: Library, folder: Path) -> float:
     for report in catalog:
         record = records.get(report.id)
         status = entry_status(report, record)
-        doc = lib.store.load_text(record.text_key) if record and record.text_key else None
-        for fields in documents(report, status, doc if isinstance(doc, Document) else None):
+        for fields in documents(report, status, lib.store.document(record)):
             writer.add_document(**fields)
     writer.commit()
     return time.perf_counter() - started
@@ -270,9 +268,8 @@ def tantivy_latency(lib: Library, texts: Sequence[str], folder: Path) -> tuple[f
     writer = index.writer()
     records = lib.store.load_manifest()
     for report in lib.catalog():
-        record = records.get(report.id)
-        doc = lib.store.load_text(record.text_key) if record and record.text_key else None
-        if isinstance(doc, Document):
+        doc = lib.store.document(records.get(report.id))
+        if doc is not None:
             for page in doc.pages:
                 writer.add_document(tantivy.Document(title=report.title, body=page.text,
                                                      report=report.id))

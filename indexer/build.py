@@ -98,10 +98,7 @@ class IndexBuilder:
         return plan
 
     def _text(self, status: EntryStatus, record: EntryRecord | None) -> Document | None:
-        if status.state != "text" or record is None or record.text_key is None:
-            return None
-        loaded = self.store.load_text(record.text_key)
-        return loaded if isinstance(loaded, Document) else None
+        return self.store.document(record) if status.state == "text" else None
 
     def rebuild(self, catalog: Catalog, records: dict[str, EntryRecord],
                 progress: Progress = no_progress) -> int:

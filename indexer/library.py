@@ -106,10 +106,7 @@ class Library:
         report = self.catalog().get(report_id)
         record = self.store.load_manifest().get(report_id)
         status = entry_status(report, record)
-        document = None
-        if status.state == "text" and record is not None and record.text_key:
-            loaded = self.store.load_text(record.text_key)
-            document = loaded if isinstance(loaded, Document) else None
+        document = self.store.document(record) if status.state == "text" else None
         return ReportView(report=report, status=status, document=document,
                           warnings=record.warnings if record else ())
 
@@ -144,7 +141,8 @@ class Library:
         """The live index, opened once and again only when a rebuild or update swapped it."""
         current = self.store.current_index()
         if self._open is None or self._open[0] != current:
-            self._open = None  # Whoosh's Index holds no files; its searchers do, and are closed
+            # Whoosh's Index holds no open files (its searchers do, and are closed after
+            # each search), so the one replaced needs no closing.
             ix = open_current(self.store)
             self._open = (Path(ix.storage.folder), ix)
         return self._open[1]

@@ -17,7 +17,7 @@ from typing import Any
 from .errors import QueryError
 from .schema import FIELD_BOOSTS, TEXT_FIELDS, name_analyzer, text_analyzer
 from .scoring import LibraryBM25
-from .snippets import Snippet, lead, make_snippet
+from .snippets import Snippet, lead, make_snippet, stem
 from .words import load, near, starting
 
 __all__ = ["Hit", "SearchResults", "Similar", "Snippet", "search", "similar"]
@@ -34,7 +34,7 @@ MAX_EXPANSIONS = 200
 # Key terms taken from a report (its summary, and up to SIMILAR_PAGES pages) to find others.
 SIMILAR_TERMS = 15
 SIMILAR_PAGES = 20
-# How many matching documents (pages and entries) are ranked before grouping by report.
+# How many documents `similar` ranks before grouping them by report.
 CANDIDATES = 2000
 # The most documents ranked before grouping them by report (see `_run`).
 MAX_CANDIDATES = 5000
@@ -250,10 +250,11 @@ def _expand(q: Any, reader: Any, text: str, written: tuple[str, ...]) -> Any:
         else:
             spell = "spell_" + q.fieldname
             words = [b.decode("utf-8") for b in reader.expand_prefix(spell, q.text)]
-        analyzer = text_analyzer()
         stems: set[str] = set()
         for word in words:
-            stems.update(t.text for t in analyzer(word))
+            stemmed = stem(word.lower())
+            if stemmed is not None:
+                stems.add(stemmed)
             if len(stems) >= MAX_EXPANSIONS:
                 break
         terms = [wq.Term(q.fieldname, stem, boost=q.boost) for stem in sorted(stems)]
@@ -375,11 +376,14 @@ def _similar(searcher: Any, report_id: str, limit: int) -> list[Similar]:
         raise NotFoundError(f"{report_id!r} is not in the index yet. Run `splib update`.")
     weights: dict[tuple[str, str], float] = {}
     texts: list[str] = []
+    stored = [(d, searcher.stored_fields(d)) for d in docnums]
     for field in ("summary", "body"):
-        having = [d for d in docnums if searcher.stored_fields(d).get(field)][:SIMILAR_PAGES]
-        texts += [searcher.stored_fields(d)[field] for d in having]
+        having = [(d, fields[field]) for d, fields in stored if fields.get(field)]
+        having = having[:SIMILAR_PAGES]
+        texts += [text for _, text in having]
         if having:
-            for term, score in searcher.key_terms(having, field, numterms=SIMILAR_TERMS):
+            for term, score in searcher.key_terms([d for d, _ in having], field,
+                                                  numterms=SIMILAR_TERMS):
                 weights[(field, term)] = score
     if not weights:
         return []
@@ -411,13 +415,12 @@ def _surface_words(texts: list[str]) -> dict[str, str]:
     """For each stem in `texts`, its most frequent written form ("servic" -> "services")."""
     from collections import Counter
 
-    analyzer = text_analyzer()
     counts: dict[str, Counter[str]] = {}
     for text in texts:
         for word in _PLAIN_WORD.findall(text[:20000]):
-            stems = [t.text for t in analyzer(word)]
-            if len(stems) == 1:
-                counts.setdefault(stems[0], Counter())[word.lower()] += 1
+            stemmed = stem(word.lower())
+            if stemmed is not None:
+                counts.setdefault(stemmed, Counter())[word.lower()] += 1
     return {stem: forms.most_common(1)[0][0] for stem, forms in counts.items()}
 
 

@@ -166,6 +166,14 @@ class Store:
             key += "-" + hashlib.sha256(password.encode()).hexdigest()[:8]
         return key
 
+    def document(self, record: EntryRecord | None) -> Document | None:
+        """The extracted text `record` points at; None when it has none, the extraction
+        failed, or the cache file is gone."""
+        if record is None or not record.text_key:
+            return None
+        loaded = self.load_text(record.text_key)
+        return loaded if isinstance(loaded, Document) else None
+
     def load_text(self, key: str) -> Document | ExtractionError | None:
         """The cached extraction for `key`: a document, a remembered error, or None.
 
