@@ -433,3 +433,33 @@ def eval_command(lib: Library, questions: str) -> None:
                     if g == max(miss.question.grades.values())]
             click.echo(f"  {miss.question.text!r}: first {miss.ranked[0] if miss.ranked else '-'}"
                        f", best {', '.join(best)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets other machines in.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0 picks a free one).")
+@click.option("--title", default="Report library", show_default=True,
+              help="The library's name, shown on every page.")
+@pass_library
+def serve(lib: Library, host: str, port: int, title: str) -> None:
+    """Serve a search page, the catalog and a JSON API (/api/search?q=...) in the browser.
+
+    \b
+    Examples:
+      splib serve                      # then open http://127.0.0.1:8000/
+      splib serve --host 0.0.0.0 --port 8080 --title "Library for Service Providers"
+    """
+    from .web import serve as run_server
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Listening on {host}: anyone who can reach this machine can search the "
+                   "library and open its saved copies.", err=True)
+    if lib.store.current_index() is None:
+        click.echo("No index yet: searches will say so until `splib rebuild` has run.",
+                   err=True)
+    try:
+        run_server(lib, host, port, title)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)

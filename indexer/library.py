@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog
 from .errors import ExtractionError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
-from .extract import Document
+from .extract import Document, sniff
 from .extract.isolate import Limits, WorkerPool, extract_isolated
 from .fetch import Fetcher, FetchSettings
 from .ingest import (
@@ -62,6 +62,14 @@ class BuildReport:
     @property
     def errors(self) -> tuple[EntryStatus, ...]:
         return tuple(e for e in self.entries if e.state == "error")
+
+
+@dataclass(frozen=True)
+class SavedCopy:
+    """The bytes a report's text was extracted from, as kept in the data folder."""
+
+    path: Path
+    media_type: str  # "application/pdf", "text/html" or "text/plain"; see extract.sniff
 
 
 @dataclass(frozen=True)
@@ -110,14 +118,52 @@ class Library:
         return ReportView(report=report, status=status, document=document,
                           warnings=record.warnings if record else ())
 
+    def saved_copy(self, report_id: str) -> SavedCopy | None:
+        """The kept copy of the source whose text is indexed for `report_id`; None when the
+        entry has no text (an unknown id raises `NotFoundError`)."""
+        self.catalog().get(report_id)
+        return self.saved_copies([report_id]).get(report_id)
+
+    def saved_copies(self, report_ids: Iterable[str]) -> dict[str, SavedCopy]:
+        """`saved_copy` for several entries at once, reading the catalog and manifest once;
+        ids without a copy (or not in the catalog) are left out."""
+        catalog = {r.id: r for r in self.catalog()}
+        records = self.store.load_manifest()
+        copies: dict[str, SavedCopy] = {}
+        for report_id in report_ids:
+            report, record = catalog.get(report_id), records.get(report_id)
+            if report is None or record is None or record.source is None or \
+                    entry_status(report, record).state != "text":
+                continue
+            copy = self._saved_copy(record.source.sha256)
+            if copy is not None:
+                copies[report_id] = copy
+        return copies
+
+    def _saved_copy(self, sha256: str) -> SavedCopy | None:
+        path = self.store.source_path(sha256)
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(4096)
+        except OSError:
+            return None
+        if head.startswith(b"\x1f\x8b"):  # kept gzipped as it was served; no use to a browser
+            return None
+        try:
+            return SavedCopy(path=path, media_type=sniff(head))
+        except ExtractionError:
+            return None
+
     def search(self, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
                year: str | int | tuple[int, int] | None = None,
-               more_like_this: int = 0) -> SearchResults:
+               more_like_this: int = 0, offset: int = 0,
+               within: Collection[str] | None = None) -> SearchResults:
         """Search the live index; see the README's "Query syntax". With `more_like_this`,
-        each result lists that many similar reports."""
+        each result lists that many similar reports; `offset` skips that many of the best
+        reports (paging); `within` keeps only the reports with those ids."""
         return self._with_index(lambda ix: search(
             ix, query, limit=limit, pages=pages, org=org, year=year,
-            more_like_this=more_like_this))
+            more_like_this=more_like_this, offset=offset, within=within))
 
     def _with_index(self, job: Callable[[Any], _T]) -> _T:
         """Run `job` on the live index, opening it again when a rebuild swept it away.

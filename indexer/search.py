@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
+from dataclasses import field as _field
 from typing import Any
 
 from .errors import QueryError
@@ -124,6 +126,9 @@ class SearchResults:
     fallback: bool
     suggestion: str | None
     results: tuple[Hit, ...]
+    # Every matching report's id (not in the JSON): what facets count.
+    matched: frozenset[str] = _field(default=frozenset(), compare=False)
+    offset: int = 0  # how many of the best reports were skipped (paging)
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "fallback": self.fallback,
@@ -264,10 +269,16 @@ def _expand(q: Any, reader: Any, text: str, written: tuple[str, ...]) -> Any:
     return _apply(q, lambda sub: _expand(sub, reader, text, written))
 
 
-def make_filter(org: str | None, years: tuple[int, int] | None) -> Any:
+def make_filter(org: str | None, years: tuple[int, int] | None,
+                within: Collection[str] | None = None) -> Any:
+    """The filter for `--org` (words of the organisation), `--year` (a range) and `within`
+    (report ids, as chosen from a facet)."""
     from whoosh import query as wq
 
     parts: list[Any] = []
+    if within is not None:
+        parts.append(wq.Or([wq.Term("report", rid) for rid in sorted(within)])
+                     if within else wq.NullQuery)
     if org:
         words = [t.text for t in name_analyzer()(org)]
         if not words:
@@ -282,12 +293,15 @@ def make_filter(org: str | None, years: tuple[int, int] | None) -> Any:
 
 def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
            year: str | int | tuple[int, int] | None = None,
-           more_like_this: int = 0) -> SearchResults:
-    """Search the open index `ix`; see the module docstring."""
-    if limit < 1 or pages < 0:
-        raise QueryError("--limit must be at least 1 and --pages at least 0.")
+           more_like_this: int = 0, offset: int = 0,
+           within: Collection[str] | None = None) -> SearchResults:
+    """Search the open index `ix`; see the module docstring. `offset` skips that many of the
+    best reports (paging); `within` keeps only the reports with those ids."""
+    if limit < 1 or pages < 0 or offset < 0:
+        raise QueryError("--limit must be at least 1, --pages and the offset at least 0.")
     text = clean_query(query)
-    flt = make_filter(org, parse_years(year))
+    flt = make_filter(org, parse_years(year), within)
+    wanted = offset + limit
     with ix.searcher(weighting=LibraryBM25()) as searcher:
         reader = searcher.reader()
         written = load(str(ix.storage.folder))
@@ -300,16 +314,16 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
             q = _expand(parse_query(ix.schema, plain, any_word=True, boosts=FREE_TEXT_BOOSTS),
                         reader, plain, written)
             marked = query_terms(q)  # the feedback's words rank but are not highlighted
-            grouped, total = _run(searcher, _feedback(searcher, q, flt), flt, limit, pages)
+            grouped, matched = _run(searcher, _feedback(searcher, q, flt), flt, wanted, pages)
         else:
             q = _expand(parse_query(ix.schema, text), reader, text, written)
-            grouped, total = _run(searcher, q, flt, limit, pages)
+            grouped, matched = _run(searcher, q, flt, wanted, pages)
             if not grouped:
                 loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text,
                                 written)
                 if loose != q:
                     q = loose
-                    grouped, total = _run(searcher, q, flt, limit, pages)
+                    grouped, matched = _run(searcher, q, flt, wanted, pages)
                     fallback = bool(grouped)
             marked = query_terms(q)
         # A long question gets "Did you mean" only when it found nothing: its rare words are
@@ -317,12 +331,12 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
         suggestion = _suggest(searcher, text, flt, written) \
             if not words or not grouped else None
         results = tuple(_hit(searcher, rid, docs, pages, marked)
-                        for rid, docs in list(grouped.items())[:limit])
+                        for rid, docs in list(grouped.items())[offset:wanted])
         if more_like_this:
             results = tuple(replace(hit, more_like_this=tuple(
                 _similar(searcher, hit.id, more_like_this))) for hit in results)
-    return SearchResults(query=query, total=total, fallback=fallback, suggestion=suggestion,
-                         results=results)
+    return SearchResults(query=query, total=len(matched), fallback=fallback,
+                         suggestion=suggestion, results=results, matched=matched, offset=offset)
 
 
 def free_text_words(text: str) -> list[str] | None:
@@ -425,8 +439,9 @@ def _surface_words(texts: list[str]) -> dict[str, str]:
 
 
 def _run(searcher: Any, q: Any, flt: Any, limit: int, pages: int) \
-        -> tuple[OrderedDict[str, list[tuple[float, int]]], int]:
-    """Matching documents grouped by report, best first, and how many reports match."""
+        -> tuple[OrderedDict[str, list[tuple[float, int]]], frozenset[str]]:
+    """Matching documents grouped by report, best first, and the ids of every matching
+    report."""
     positive, mask = _report_mask(searcher, q)
     # Enough ranked documents to fill `limit` reports with their best pages; more only when a
     # few reports hold all of those. Fewer candidates let Whoosh skip more low-scoring blocks.
@@ -442,12 +457,13 @@ def _run(searcher: Any, q: Any, flt: Any, limit: int, pages: int) \
                 break
             wanted *= 4
         if len(results.top_n) < wanted:
-            total = len(grouped)  # every match was ranked
+            matched = frozenset(grouped)  # every match was ranked
         else:
-            total = len(_matching_reports(searcher, positive, results, flt, mask, report_of))
+            matched = frozenset(_matching_reports(searcher, positive, results, flt, mask,
+                                                  report_of))
     except Exception as exc:  # e.g. a range over a text field; say so instead of crashing
         raise QueryError(f"Could not run the query ({_words(exc)}).") from None
-    return grouped, total
+    return grouped, matched
 
 
 def _matching_reports(searcher: Any, q: Any, results: Any, flt: Any, mask: Any,

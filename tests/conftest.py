@@ -182,3 +182,37 @@ def library(tmp_path: Path, make_library: LibraryFactory) -> Library:
     return lib
 
 
+
+
+WEB_ORGS = ("Coalition Against Trafficking", "Department of Health", "Department of Justice")
+XSS_TITLE = "<script>window.__xss = 1</script> Probe <b>report</b>"
+XSS_ORG = 'Probe Org <img src=x onerror="window.__xss = 2">'
+XSS_TEXT = "<script>document.title = 'pwned'</script> shelter probe <img src=x onerror=alert(1)>"
+
+
+def build_web_library(folder: Path) -> Library:
+    """Thirteen reports that say "shelter" (twelve PDFs over three organisations and twelve
+    years, and one whose title, organisation, summary and page text are an XSS probe), and
+    one summary-only entry, indexed offline in `folder`."""
+    entries: list[dict[str, object]] = []
+    for n in range(12):
+        pages = [f"Report {n} on services for survivors. Contents.",
+                 f"Emergency shelter beds for survivors in county {n}; case managers "
+                 f"arrange transport and an advocate. Finding {n} of the review.",
+                 f"Appendix {n}: interview guide for program staff."]
+        (folder / f"r{n}.pdf").write_bytes(make_pdf(pages))
+        entries.append({"id": f"shelter-{n:02d}", "title": f"Shelter study number {n}",
+                        "organization": WEB_ORGS[n % 3], "date": str(2008 + n),
+                        "summary": f"What shelters offer survivors, study {n}.",
+                        "path": f"r{n}.pdf"})
+    (folder / "probe.pdf").write_bytes(make_pdf(["Probe cover page.", XSS_TEXT]))
+    entries.append({"id": "xss-probe", "title": XSS_TITLE, "organization": XSS_ORG,
+                    "date": "2020", "summary": "A <script>alert('summary')</script> shelter "
+                    "summary.", "path": "probe.pdf"})
+    entries.append({"id": "no-text", "title": "Funding briefing", "organization": "ATEST",
+                    "date": "2012", "summary": "Appropriations for victim services."})
+    lib = Library(catalog=write_catalog(folder / "catalog.toml", entries),
+                  data=folder / "data", fetch=fast_fetch(), limits=Limits(seconds=60))
+    report = lib.rebuild(offline=True)
+    assert len(report.with_text) == 13, report.errors
+    return lib

@@ -1,0 +1,323 @@
+"""`splib serve`: the library's search page, its catalog and a JSON API, rendered on the server.
+
+Flask with Jinja2 templates; every page works without JavaScript. Report text and queries are
+escaped by Jinja2's autoescaping (snippets are built from escaped pieces and `<mark>` tags
+only), and a strict Content-Security-Policy forbids scripts on every page we render. No
+request names a file: reports are looked up by catalog id, and a saved copy's path comes
+from the data folder's manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, render_template, request, send_file
+from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
+
+from ..catalog import Catalog
+from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
+from ..library import Library, SavedCopy
+from ..search import Snippet
+
+__all__ = ["create_app", "serve"]
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10  # reports a results page shows
+MAX_PAGE = 100  # deeper than this, a person should narrow the query
+SHOWN_ORGS = 12  # organisations listed before "more"
+MORE_LIKE_THIS = 3
+SOURCES = {"archive": "text from the web archive", "cache": "text from an earlier copy",
+           "path": "text from a local file", "origin": "text from the source"}
+# Our pages: no scripts, no frames, styles and forms from this server only.
+PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+               "base-uri 'none'; frame-ancestors 'none'")
+# A saved web page or text runs in an opaque origin without scripts, so it cannot reach ours.
+COPY_POLICY = "sandbox; default-src 'none'; img-src * data:; style-src * 'unsafe-inline'"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search page asks for beyond the query: an organisation, years, one report."""
+
+    org: str | None = None  # an organisation exactly as the catalog spells it
+    first: int | None = None  # year range, inclusive
+    last: int | None = None
+    report: str | None = None  # search inside this report only
+    page: int = 1
+
+    @property
+    def years(self) -> tuple[int, int] | None:
+        if self.first is None and self.last is None:
+            return None
+        first = self.first if self.first is not None else self.last
+        last = self.last if self.last is not None else self.first
+        assert first is not None and last is not None
+        return min(first, last), max(first, last)
+
+    def params(self, q: str, /, **changes: Any) -> dict[str, str]:
+        """The query string for this search with `changes` (None drops a parameter)."""
+        values: dict[str, Any] = {"q": q, "org": self.org, "from": self.first, "to": self.last,
+                                  "report": self.report, "page": self.page}
+        values.update({k.rstrip("_"): v for k, v in changes.items()})
+        if values.get("page") == 1:
+            values["page"] = None
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def read_filters(args: Mapping[str, str]) -> tuple[Filters, list[str]]:
+    """The filters of a request, and a message for each parameter that could not be read."""
+    problems: list[str] = []
+
+    def number(name: str, low: int, high: int, what: str) -> int | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        if raw.isdigit() and low <= int(raw) <= high:
+            return int(raw)
+        problems.append(f"{what} {raw!r} is not {low}\u2013{high}; it was left out.")
+        return None
+
+    first = number("from", 1000, 9999, "The year")
+    last = number("to", 1000, 9999, "The year")
+    page = number("page", 1, MAX_PAGE, "The result page") or 1
+    return Filters(org=(args.get("org") or "").strip() or None, first=first, last=last,
+                   report=(args.get("report") or "").strip() or None, page=page), problems
+
+
+@dataclass(frozen=True)
+class Facet:
+    value: str
+    count: int
+    selected: bool
+
+
+def highlight(snip: Snippet) -> Markup:
+    """The snippet's text, escaped, with its matched words in <mark>."""
+    out: list[Markup] = []
+    last = 0
+    for start, end in snip.highlights:
+        out.append(escape(snip.text[last:start]))
+        out.append(Markup("<mark>") + escape(snip.text[start:end]) + Markup("</mark>"))
+        last = end
+    out.append(escape(snip.text[last:]))
+    return Markup("").join(out)
+
+
+def page_link(report_id: str, snip: Snippet, url: str, copy: SavedCopy | None) -> str | None:
+    """Where a snippet's page opens: the saved PDF at that page (what was indexed, even when
+    the source has moved or died), else the report's address."""
+    if copy is not None and copy.media_type == "application/pdf" and snip.page is not None:
+        return f"/copy/{report_id}#page={snip.page}"
+    return url or None
+
+
+def create_app(lib: Library, title: str = "Report library") -> Flask:
+    """The web application over `lib`; `title` names the library on every page."""
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["highlight"] = highlight
+    app.jinja_env.globals.update(library_title=title, sources=SOURCES)
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"  # queries stay on this server
+        return response
+
+    @app.get("/")
+    def index() -> Any:
+        q = (request.args.get("q") or "").strip()
+        filters, problems = read_filters(request.args)
+        context: dict[str, Any] = {"q": q, "filters": filters, "problems": problems,
+                                   "results": None, "error": None}
+        status = 200
+        if q:
+            try:
+                context.update(_results_page(lib, q, filters))
+            except (IndexMissingError, CatalogError) as exc:  # the server's to fix
+                context["error"], status = str(exc), 503
+            except SplibError as exc:  # the query's
+                context["error"], status = str(exc), 400
+        else:
+            try:
+                context["statuses"] = Counter(s.state for s in lib.status())
+            except SplibError as exc:
+                context["error"], status = str(exc), 503
+        return render_template("search.html", **context), status
+
+    @app.get("/catalog")
+    def catalog_page() -> Any:
+        state = request.args.get("state") or None
+        try:
+            catalog = lib.catalog()
+            statuses = {s.id: s for s in lib.status()}
+        except SplibError as exc:
+            return render_template("message.html", heading="The catalog cannot be read",
+                                   message=str(exc)), 503
+        counts = Counter(s.state for s in statuses.values())
+        rows = [(r, statuses[r.id]) for r in catalog
+                if state is None or statuses[r.id].state == state]
+        return render_template("catalog.html", rows=rows, counts=counts, state=state,
+                               total=len(catalog))
+
+    @app.get("/report/<report_id>")
+    def report_page(report_id: str) -> Any:
+        try:
+            view = lib.show(report_id)
+        except NotFoundError:
+            abort(404)
+        except SplibError as exc:
+            return render_template("message.html", heading="The catalog cannot be read",
+                                   message=str(exc)), 503
+        try:
+            similar = lib.similar(report_id, limit=5)
+        except SplibError:
+            similar = []  # no index yet: the page still shows the entry
+        copy = lib.saved_copies([report_id]).get(report_id)
+        return render_template("report.html", view=view, similar=similar, copy=copy,
+                               pages=len(view.document.pages) if view.document else 0)
+
+    @app.get("/copy/<report_id>")
+    def saved_copy(report_id: str) -> Any:
+        try:
+            copy = lib.saved_copy(report_id)
+        except NotFoundError:
+            abort(404)
+        if copy is None:
+            abort(404)
+        extension = {"application/pdf": "pdf", "text/html": "html"}.get(copy.media_type, "txt")
+        response = send_file(copy.path, mimetype=copy.media_type, conditional=True,
+                             download_name=f"{report_id}.{extension}", max_age=3600)
+        if copy.media_type != "application/pdf":
+            # Chromium will not show a PDF under a sandbox policy; PDFs run no page scripts.
+            response.headers["Content-Security-Policy"] = COPY_POLICY
+        return response
+
+    @app.get("/api/search")
+    def api_search() -> Response:
+        args = request.args
+        try:
+            results = lib.search(
+                args.get("q", ""), limit=_int(args, "limit", 10, 1, 1000),
+                pages=_int(args, "pages", 3, 0, 50), org=args.get("org") or None,
+                year=args.get("year") or None, more_like_this=MORE_LIKE_THIS)
+        except IndexMissingError as exc:
+            return _json({"error": str(exc)}, 503)
+        except SplibError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json(results.to_json(), 200)
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> Any:
+        return render_template("message.html", heading="Not found",
+                               message="There is no such page or report here. The catalog "
+                                       "lists every report."), 404
+
+    @app.errorhandler(405)
+    def not_allowed(_: Exception) -> Any:
+        return render_template("message.html", heading="Not allowed",
+                               message="This server only answers GET requests."), 405
+
+    @app.errorhandler(Exception)
+    def failed(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return render_template("message.html", heading=exc.name,
+                                   message=exc.description or ""), exc.code or 500
+        log.exception("a request failed")
+        return render_template("message.html", heading="Something went wrong",
+                               message="This is a bug in splib; the server's log has the "
+                                       "details. Other searches still work."), 500
+
+    return app
+
+
+def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
+    """Search with the page's filters; the results and the facets' counts."""
+    catalog = lib.catalog()
+    org_ids = _ids_of_org(catalog, filters.org)
+    within = _intersect(org_ids, {filters.report} if filters.report else None)
+    years = filters.years
+    offset = (filters.page - 1) * PAGE_SIZE
+    results = lib.search(q, limit=PAGE_SIZE, pages=3, year=years, within=within,
+                         offset=offset, more_like_this=MORE_LIKE_THIS)
+    # Each facet counts the matches under the other filters, so choosing an organisation
+    # still shows the others to switch to (and the same for years).
+    report_only = {filters.report} if filters.report else None
+    org_matched = results.matched if filters.org is None else \
+        lib.search(q, limit=1, pages=0, year=years, within=report_only).matched
+    year_matched = results.matched if years is None else \
+        lib.search(q, limit=1, pages=0, within=within).matched
+    by_id = {r.id: r for r in catalog}
+    orgs = Counter(by_id[i].organization for i in org_matched
+                   if i in by_id and by_id[i].organization)
+    year_counts = Counter(str(by_id[i].year) for i in year_matched
+                          if i in by_id and by_id[i].year)
+    org_facets = [Facet(name, n, name == filters.org)
+                  for name, n in sorted(orgs.items(), key=lambda x: (-x[1], x[0]))]
+    year_facets = [Facet(y, n, years is not None and years[0] <= int(y) <= years[1])
+                   for y, n in sorted(year_counts.items(), reverse=True)]
+    copies = lib.saved_copies(h.id for h in results.results)
+    last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
+    return {"results": results, "org_facets": org_facets, "year_facets": year_facets,
+            "shown_orgs": SHOWN_ORGS, "copies": copies, "page_link": page_link,
+            "last_page": last_page, "offset": offset,
+            "in_report": by_id.get(filters.report) if filters.report else None,
+            "link": lambda **changes: "/?" + urlencode(filters.params(q, **changes))}
+
+
+def _ids_of_org(catalog: Catalog, org: str | None) -> set[str] | None:
+    if org is None:
+        return None
+    return {r.id for r in catalog if r.organization == org}
+
+
+def _intersect(a: set[str] | None, b: set[str] | None) -> set[str] | None:
+    if a is None:
+        return b
+    return a if b is None else a & b
+
+
+def _int(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+        raise QueryError(f"`{name}` must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def _json(data: Any, status: int) -> Response:
+    # The very text `splib search --json` prints, so the two can be compared byte for byte.
+    return Response(json.dumps(data, ensure_ascii=False, indent=1), status=status,
+                    mimetype="application/json")
+
+
+def serve(lib: Library, host: str, port: int, title: str, threads: int = 4) -> None:
+    """Serve `lib` on host:port with waitress until interrupted."""
+    from waitress import create_server
+
+    app = create_app(lib, title=title)
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="splib")
+    except OSError as exc:
+        raise SplibError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}); another "
+                         "program may use that port: pick another with --port.") from None
+    bound = getattr(server, "effective_port", port)
+    log.info("serving on %s:%s", host, bound)
+    print(f"Serving {title!r} at http://{_url_host(host)}:{bound}/ (Ctrl+C stops).",
+          flush=True)
+    server.run()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,233 @@
+"""`splib serve`'s pages and API through Flask's test client (the browser tests are in
+test_browser.py): escaping, facets, paging, saved copies, errors, and the API against the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import WEB_ORGS, XSS_ORG, XSS_TEXT, XSS_TITLE, build_web_library
+
+from indexer import Library
+from indexer.cli import main
+from indexer.web import PAGE_SIZE, create_app
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    return build_web_library(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def client(lib: Library) -> Any:
+    return create_app(lib, title="Test library").test_client()
+
+
+def hit_ids(html: str) -> list[str]:
+    return re.findall(r'<a href="/report/([^"]+)">About this report</a>', html)
+
+
+def count_heading(html: str) -> str:
+    match = re.search(r'<h2 id="results-heading"[^>]*>(.*?)</h2>', html, re.S)
+    assert match, html
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+def test_results_show_highlights_page_links_and_the_summary(client: Any) -> None:
+    page = client.get("/?q=transport")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert count_heading(html).startswith("12 reports match")
+    assert len(hit_ids(html)) == PAGE_SIZE
+    # The page link opens the saved PDF at the page that matched (page 2 of each study).
+    assert re.search(r'href="/copy/shelter-\d\d#page=2">p\. 2</a>', html)
+    assert "<mark>transport</mark>" in html
+    summary = client.get("/?q=shelters").get_data(as_text=True)
+    assert re.search(r'<span class="where">Summary</span>\s*<span class="snippet">What '
+                     r"<mark>shelters</mark> offer", summary)
+
+
+def test_every_piece_of_report_text_and_the_query_is_escaped(client: Any) -> None:
+    query = '<script>alert("q")</script> probe'
+    page = client.get("/", query_string={"q": query})
+    html = page.get_data(as_text=True)
+    assert "xss-probe" in hit_ids(html)
+    # No tag from the report or the query reaches the page; each shows as text.
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    for text in (XSS_TITLE, XSS_ORG, query):
+        assert escape_html(text) in html
+    assert "document.title = &#39;pwned&#39;" in html  # the page text, as text
+    assert "script-src" not in page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    report = client.get("/report/xss-probe").get_data(as_text=True)
+    assert "<script" not in report and escape_html(XSS_TITLE) in report
+
+
+def escape_html(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def test_organisation_facet_counts_and_filters(client: Any) -> None:
+    html = client.get("/?q=shelter").get_data(as_text=True)
+    counts = dict(re.findall(r'<a href="/\?q=shelter&amp;org=[^"]+">([^<]+)</a> '
+                             r'<span class="n">(\d+)</span>', html))
+    assert {unescape(k): int(v) for k, v in counts.items()} == {
+        WEB_ORGS[0]: 4, WEB_ORGS[1]: 4, WEB_ORGS[2]: 4, unescape(escape_html(XSS_ORG)): 1}
+    chosen = client.get("/", query_string={"q": "shelter", "org": WEB_ORGS[2]})
+    html = chosen.get_data(as_text=True)
+    assert count_heading(html).startswith("4 reports match")
+    assert sorted(hit_ids(html)) == ["shelter-02", "shelter-05", "shelter-08", "shelter-11"]
+    # The chosen organisation is marked, and the others stay listed to switch to.
+    assert f'<strong aria-current="true">{WEB_ORGS[2]}</strong>' in html
+    assert f">{WEB_ORGS[0]}</a>" in html
+
+
+def test_year_facet_and_range(client: Any) -> None:
+    html = client.get("/?q=shelter").get_data(as_text=True)
+    years = re.findall(r'from=(\d{4})&amp;to=\1">\1</a>', html)
+    assert sorted(years) == [str(y) for y in range(2008, 2020)] + ["2020"]
+    ranged = client.get("/?q=shelter&from=2010&to=2012").get_data(as_text=True)
+    assert sorted(hit_ids(ranged)) == ["shelter-02", "shelter-03", "shelter-04"]
+    # Other years stay listed under a chosen range; the chosen ones are marked.
+    assert '<strong aria-current="true">2011</strong>' in ranged and ">2015</a>" in ranged
+    backwards = client.get("/?q=shelter&from=2012&to=2010").get_data(as_text=True)
+    assert sorted(hit_ids(backwards)) == sorted(hit_ids(ranged))
+    bad = client.get("/?q=shelter&from=20x0").get_data(as_text=True)
+    assert "The year &#39;20x0&#39; is not 1000\u20139999; it was left out." in bad
+    assert count_heading(bad).startswith("13 reports match")
+
+
+def test_paging_shows_each_report_once(client: Any) -> None:
+    first = client.get("/?q=shelter").get_data(as_text=True)
+    assert count_heading(first).startswith("13 reports match; 1\u201310 shown")
+    assert 'href="/?q=shelter&amp;page=2" rel="next"' in first
+    second = client.get("/?q=shelter&page=2").get_data(as_text=True)
+    assert '<ol class="hits" start="11">' in second
+    assert count_heading(second).startswith("13 reports match; 11\u201313 shown")
+    seen = hit_ids(first) + hit_ids(second)
+    assert len(seen) == len(set(seen)) == 13
+    past = client.get("/?q=shelter&page=5").get_data(as_text=True)
+    assert "page 5 is past the last" in past and not hit_ids(past)
+
+
+def test_library_paging_matches_one_long_list(lib: Library) -> None:
+    whole = [h.id for h in lib.search("shelter", limit=13, pages=0).results]
+    pages = [h.id for offset in (0, 5, 10)
+             for h in lib.search("shelter", limit=5, pages=0, offset=offset).results]
+    assert pages == whole
+    within = lib.search("shelter", within={"shelter-03", "no-text", "shelter-07"})
+    assert {h.id for h in within.results} == {"shelter-03", "shelter-07"}
+    assert within.matched == {"shelter-03", "shelter-07"}
+
+
+def test_suggestion_links_to_the_corrected_query(client: Any) -> None:
+    html = client.get("/?q=sheltr").get_data(as_text=True)
+    assert 'Did you mean <a href="/?q=shelter" rel="nofollow">shelter</a>?' in html
+
+
+def test_unreadable_queries_show_a_message_on_the_search_page(client: Any) -> None:
+    for query, message in (("the of and", "only very common words"),
+                           ("x" * 1001, "the limit is 1,000"),
+                           ("year:[2010 TO", None)):
+        page = client.get("/", query_string={"q": query})
+        html = page.get_data(as_text=True)
+        assert page.status_code in (200, 400)
+        assert '<form role="search"' in html and "Traceback" not in html
+        if message:
+            assert page.status_code == 400 and message in html
+
+
+def test_search_inside_one_report(client: Any) -> None:
+    html = client.get("/?q=shelter&report=shelter-04").get_data(as_text=True)
+    assert hit_ids(html) == ["shelter-04"]
+    assert "Only in \u201cShelter study number 4\u201d" in html
+
+
+def test_saved_copy_is_the_indexed_file_and_nothing_else_is_served(
+        client: Any, lib: Library) -> None:
+    with client.get("/copy/shelter-01") as copy:  # closing it closes the file
+        assert copy.status_code == 200 and copy.mimetype == "application/pdf"
+        assert copy.data == (lib.catalog_path.parent / "r1.pdf").read_bytes()
+    for url in ("/copy/no-text", "/copy/unknown", "/copy/../catalog.toml",
+                "/copy/%2e%2e%2fcatalog.toml", "/static/../catalog.toml",
+                "/report/unknown", "/static/%2e%2e/__init__.py"):
+        answer = client.get(url)
+        assert answer.status_code == 404, url
+        assert b"shelter" not in answer.data.lower()
+    assert client.post("/?q=shelter").status_code == 405
+
+
+def test_catalog_lists_every_entry_with_its_status(client: Any) -> None:
+    html = client.get("/catalog").get_data(as_text=True)
+    assert "14 reports" in html
+    assert len(re.findall(r'<span class="state state-text">Full text</span>, 3 pages', html)) \
+        == 12
+    assert re.search(r'id="no-text">.*?Summary only', html, re.S)
+    only = client.get("/catalog?state=summary-only").get_data(as_text=True)
+    assert re.findall(r'<tr id="([^"]+)">', only) == ["no-text"]
+
+
+def test_report_page_shows_the_entry_and_similar_reports(client: Any) -> None:
+    html = client.get("/report/shelter-01").get_data(as_text=True)
+    assert "Shelter study number 1" in html and WEB_ORGS[1] in html
+    assert '<a href="/copy/shelter-01">' in html
+    assert re.search(r'<h2>More like this</h2>\s*<ul class="similar">\s*<li><a href="/report/'
+                     r'shelter-', html)
+
+
+def test_api_answers_exactly_what_the_cli_prints(client: Any, lib: Library) -> None:
+    for query, options in (("shelter", []), ("transport", ["--limit", "3", "--year", "2010-2015"]),
+                           ('"emergency shelter" -"county 11"', ["--org", "justice"])):
+        printed = CliRunner().invoke(main, ["search", query, "--json", *options], obj=lib)
+        assert printed.exit_code == 0, printed.output
+        params = {"q": query, **{k.lstrip("-"): v for k, v in zip(options[::2], options[1::2],
+                                                                 strict=True)}}
+        answer = client.get("/api/search", query_string=params)
+        assert answer.status_code == 200 and answer.mimetype == "application/json"
+        assert answer.get_data(as_text=True) == printed.stdout.rstrip("\n")
+        assert json.loads(answer.data)["results"], query
+
+
+def test_api_errors_are_json_with_a_message(client: Any) -> None:
+    for params, status in (({"q": ""}, 400), ({"q": "shelter", "limit": "lots"}, 400),
+                           ({"q": "shelter", "year": "soon"}, 400)):
+        answer = client.get("/api/search", query_string=params)
+        assert answer.status_code == status
+        assert answer.mimetype == "application/json" and json.loads(answer.data)["error"]
+
+
+def test_pages_say_when_there_is_no_index_yet(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text('[[report]]\nid = "a"\ntitle = "A"\n', encoding="utf-8")
+    client = create_app(Library(catalog=catalog, data=tmp_path / "data")).test_client()
+    page = client.get("/?q=shelter")
+    assert page.status_code == 503 and "Run `splib rebuild` first" in unescape(
+        page.get_data(as_text=True))
+    api = client.get("/api/search?q=shelter")
+    assert api.status_code == 503 and "splib rebuild" in json.loads(api.data)["error"]
+    assert client.get("/catalog").status_code == 200
+
+
+def test_a_broken_catalog_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text("[[report]\nid = ", encoding="utf-8")
+    client = create_app(Library(catalog=catalog, data=tmp_path / "data")).test_client()
+    for url in ("/", "/catalog", "/?q=x", "/report/a"):
+        page = client.get(url)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 503, url
+        assert "catalog" in html.lower() and "Traceback" not in html, url
+
+
+def test_xss_text_is_in_the_fixture(lib: Library) -> None:
+    # The probe is only a probe if the page text really carries the markup.
+    doc = lib.show("xss-probe").document
+    assert doc is not None and "<script>" in doc.pages[1].text and XSS_TEXT[:20] in \
+        doc.pages[1].text
