@@ -420,8 +420,9 @@ def _similar(searcher: Any, report_id: str, limit: int) -> list[Similar]:
 
     return [Similar(id=rid, title=hit["title"], organization=hit.get("org", ""),
                     date=hit.get("date", ""), score=float(hit.score),
-                    terms=tuple(words.get(t, t) for t in sorted(terms, key=strength,
-                                                                 reverse=True)[:8]))
+                    # Strongest first; ties by the word, so every process lists them alike.
+                    terms=tuple(words.get(t, t)
+                                for t in sorted(terms, key=lambda t: (-strength(t), t))[:8]))
             for rid, (hit, terms) in list(found.items())[:limit]]
 
 
