@@ -7,6 +7,7 @@ usage errors (exit 2). No traceback reaches a person unless they ask with -v.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -459,7 +460,6 @@ def serve(lib: Library, host: str, port: int, title: str) -> None:
     if lib.store.current_index() is None:
         click.echo("No index yet: searches will say so until `splib rebuild` has run.",
                    err=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # waitress mostly catches it and returns
         run_server(lib, host, port, title)
-    except KeyboardInterrupt:
-        click.echo("Stopped.", err=True)
+    click.echo("Stopped.", err=True)

@@ -183,6 +183,19 @@ def test_an_xss_probe_in_a_report_renders_as_text(page: Any, server: str) -> Non
     assert page.dialogs == [] and page.locator("main img").count() == 0
 
 
+def test_more_like_this_leads_to_similar_reports(page: Any, server: str) -> None:
+    search(page, server, "transport")
+    first = page.locator("ol.hits > li").first
+    title = first.locator("h3").inner_text()
+    first.get_by_role("link", name="More like this").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == title
+    similar = page.locator("ul.similar > li > a")
+    assert similar.count() == 5
+    assert all(t.startswith("Shelter study number") and t != title
+               for t in similar.all_inner_texts())
+
+
 def test_unreadable_query_shows_the_message(page: Any, server: str) -> None:
     search(page, server, "the of and")
     assert "only very common words" in page.get_by_role("alert").inner_text()

@@ -178,8 +178,8 @@ def test_report_page_shows_the_entry_and_similar_reports(client: Any) -> None:
     html = client.get("/report/shelter-01").get_data(as_text=True)
     assert "Shelter study number 1" in html and WEB_ORGS[1] in html
     assert '<a href="/copy/shelter-01">' in html
-    assert re.search(r'<h2>More like this</h2>\s*<ul class="similar">\s*<li><a href="/report/'
-                     r'shelter-', html)
+    assert re.search(r'<h2 id="similar">More like this</h2>\s*<ul class="similar">\s*'
+                     r'<li><a href="/report/shelter-', html)
 
 
 def test_api_answers_exactly_what_the_cli_prints(client: Any, lib: Library) -> None:
@@ -231,3 +231,16 @@ def test_xss_text_is_in_the_fixture(lib: Library) -> None:
     doc = lib.show("xss-probe").document
     assert doc is not None and "<script>" in doc.pages[1].text and XSS_TEXT[:20] in \
         doc.pages[1].text
+
+
+def test_serve_says_when_the_port_is_taken(lib: Library) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)], obj=lib)
+    assert result.exit_code == 1, result.output
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.output
+    assert "pick another with --port" in result.output and "Traceback" not in result.output

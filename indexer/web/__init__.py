@@ -248,8 +248,10 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     within = _intersect(org_ids, {filters.report} if filters.report else None)
     years = filters.years
     offset = (filters.page - 1) * PAGE_SIZE
+    # "More like this" is a link to the report's page, as on the command line: finding the
+    # similar reports of ten results would cost ten times the search itself.
     results = lib.search(q, limit=PAGE_SIZE, pages=3, year=years, within=within,
-                         offset=offset, more_like_this=MORE_LIKE_THIS)
+                         offset=offset)
     # Each facet counts the matches under the other filters, so choosing an organisation
     # still shows the others to switch to (and the same for years).
     report_only = {filters.report} if filters.report else None
@@ -303,20 +305,33 @@ def _json(data: Any, status: int) -> Response:
 
 
 def serve(lib: Library, host: str, port: int, title: str, threads: int = 4) -> None:
-    """Serve `lib` on host:port with waitress until interrupted."""
+    """Serve `lib` on host:port with waitress until interrupted (Ctrl+C returns)."""
+    import socket
+
     from waitress import create_server
 
     app = create_app(lib, title=title)
     try:
-        server = create_server(app, host=host, port=port, threads=threads, ident="splib")
+        # Our own listening socket: a clear message when the port is taken (waitress, binding
+        # it itself, would leave its socket open on that error).
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.create_server((host, port), family=family)
+    except socket.gaierror:
+        raise SplibError(f"{host!r} is not an address of this machine; give one with --host "
+                         "(127.0.0.1 for this machine only, 0.0.0.0 for every network).") from None
     except OSError as exc:
         raise SplibError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}); another "
                          "program may use that port: pick another with --port.") from None
-    bound = getattr(server, "effective_port", port)
-    log.info("serving on %s:%s", host, bound)
+    # The queue warns on every request that waits for a thread; not a person's concern.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = create_server(app, sockets=[sock], threads=threads, ident="splib")
+    bound = sock.getsockname()[1]
     print(f"Serving {title!r} at http://{_url_host(host)}:{bound}/ (Ctrl+C stops).",
           flush=True)
-    server.run()
+    try:
+        server.run()
+    finally:
+        server.close()
 
 
 def _url_host(host: str) -> str:
