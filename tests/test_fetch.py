@@ -108,6 +108,24 @@ def test_404_falls_back_to_the_archive(httpserver: HTTPServer,
     assert status.error is None
 
 
+def test_web_page_links_the_archive_copy_that_was_indexed(
+        httpserver: HTTPServer, make_library: LibraryFactory) -> None:
+    from indexer.web import create_app
+
+    httpserver.expect_request("/gone.pdf").respond_with_data("Not found", status=404)
+    archive_for(httpserver, PDF_BYTES)
+    lib = make_library([entry(httpserver.url_for("/gone.pdf"))], archive=httpserver.url_for(""))
+    lib.rebuild()
+    archived = lib.status()[0].url
+    assert archived is not None and "/web/20130919044612id_/" in archived
+    client = create_app(lib).test_client()
+    [hit] = lib.search("transitional").results
+    html = client.get("/?q=transitional").get_data(as_text=True)
+    assert f'<a href="{archived}" rel="noreferrer">{hit.title}</a>' in html
+    report = client.get("/report/r1").get_data(as_text=True)
+    assert "Text read from" in report and f'href="{archived}"' in report
+
+
 def test_archive_without_a_copy_says_both_reasons(httpserver: HTTPServer,
                                                   make_library: LibraryFactory) -> None:
     httpserver.expect_request("/gone.pdf").respond_with_data("Gone", status=410)
