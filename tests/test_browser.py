@@ -116,6 +116,7 @@ def test_type_a_query_and_see_highlighted_snippets_with_page_links(
         page: Any, server: str) -> None:
     search(page, server, "transport")
     assert heading(page).startswith("12 reports match; 1\u201310 shown")
+    assert page.get_by_role("link", name="Narrow the results").is_hidden()  # beside them
     hits = page.locator("ol.hits > li")
     assert hits.count() == 10
     first = hits.first
@@ -223,6 +224,30 @@ def test_works_on_a_phone_without_javascript(browser: Any, server: str) -> None:
         # Nothing wider than the screen: no sideways scrolling on a phone.
         assert tab.evaluate("document.documentElement.scrollWidth") <= 375
         assert tab.locator("ol.hits > li").count() == 10
+        # The filters come after the results on a phone; a link at the top leads to them.
+        tab.get_by_role("link", name="Narrow the results").click()
+        assert tab.url.endswith("#facets-heading")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1200, 375])
+def test_pages_pass_axe_accessibility_checks(browser: Any, server: str, width: int) -> None:
+    """axe-core (the engine behind Lighthouse's accessibility audit): labels, headings,
+    landmarks, contrast, link names, on every kind of page, at a desktop's and a phone's
+    width."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        tab = context.new_page()
+        for path in ("/", "/?q=shelter", "/?q=shelter&page=2", "/?q=sheltr",
+                     f"/?q=shelter&org={urllib.parse.quote(WEB_ORGS[0])}&from=2009&to=2014",
+                     "/?q=the+of", "/?q=probe", "/catalog", "/report/shelter-01",
+                     "/report/no-text", "/no-such-page"):
+            tab.goto(server + path)
+            results = Axe().run(tab)
+            assert results.violations_count == 0, f"{path}:\n{results.generate_report()}"
     finally:
         context.close()
 
