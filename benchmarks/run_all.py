@@ -14,6 +14,8 @@ measured in this run beside its reference, since these machines are shared and n
 - search latency at each scale: p50 and p95 over the library's questions and Cranfield's
   queries, in-process through `indexer.Library`, snippets included, beside the same pages in
   tantivy (with its snippets) and `pdfgrep -i` over the same PDFs (a few queries: it is slow);
+- the search page of `splib serve` (Flask's test client: facets, catalog, template) beside
+  `Library.search` on the same questions;
 - command start: `splib search` beside `python -c pass`;
 - no-op update at each scale; peak memory of cold ingest and of a search at the largest scale.
 
@@ -39,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from indexer import Library  # noqa: E402
+from indexer.web import create_app  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WRAPPER, arguments, save, stamp  # noqa: E402
@@ -256,6 +259,14 @@ def latencies(search: Callable[[str], Any], texts: Sequence[str]) -> tuple[float
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
+def web_page(client: Any, text: str) -> None:
+    """One results page of `splib serve`, through Flask's test client (no sockets)."""
+    answer = client.get("/", query_string={"q": text})
+    if answer.status_code not in (200, 400):
+        raise RuntimeError(f"the search page answered {answer.status_code} to {text!r}")
+    answer.close()
+
+
 def tantivy_latency(lib: Library, texts: Sequence[str], folder: Path) -> tuple[float, float]:
     import tantivy
 
@@ -324,6 +335,10 @@ def scales(corpora: Path, work: Path, table: Table, factors: Sequence[int],
                   higher_is_better=False)
         table.add(f"search p95 ×{scale}, with snippets (ms)", p95, "tantivy", t95, "ms",
                   "≤ 50 ms", p95 <= 50, higher_is_better=False)
+        client = create_app(lib).test_client()
+        _, w95 = latencies(lambda t, c=client: web_page(c, t), texts)  # type: ignore[misc]
+        table.add(f"search page p95 ×{scale}, facets and all (ms)", w95, "lib.search p95", p95,
+                  "ms", higher_is_better=False)
         grep = pdfgrep_latency(corpora, scale, texts[:pdfgrep_queries])
         table.add(f"search p50 ×{scale} beside pdfgrep -i ({pdfgrep_queries} queries; ms)",
                   p50, "pdfgrep -i", grep, "ms", higher_is_better=False)

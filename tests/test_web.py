@@ -148,6 +148,10 @@ def test_search_inside_one_report(client: Any) -> None:
     html = client.get("/?q=shelter&report=shelter-04").get_data(as_text=True)
     assert hit_ids(html) == ["shelter-04"]
     assert "Only in \u201cShelter study number 4\u201d" in html
+    unknown = client.get("/?q=shelter&report=nope").get_data(as_text=True)
+    assert "The catalog has no report &#39;nope&#39;; all reports were searched." in unknown
+    assert count_heading(unknown).startswith("13 reports match")
+    assert 'name="report"' not in unknown
 
 
 def test_saved_copy_is_the_indexed_file_and_nothing_else_is_served(
@@ -219,7 +223,7 @@ def test_a_broken_catalog_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.toml"
     catalog.write_text("[[report]\nid = ", encoding="utf-8")
     client = create_app(Library(catalog=catalog, data=tmp_path / "data")).test_client()
-    for url in ("/", "/catalog", "/?q=x", "/report/a"):
+    for url in ("/", "/catalog", "/?q=x", "/report/a", "/copy/a"):
         page = client.get(url)
         html = page.get_data(as_text=True)
         assert page.status_code == 503, url

@@ -13,7 +13,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -157,13 +157,10 @@ def create_app(lib: Library, title: str = "Report library") -> Flask:
 
     @app.get("/catalog")
     def catalog_page() -> Any:
-        state = request.args.get("state") or None
-        try:
-            catalog = lib.catalog()
-            statuses = {s.id: s for s in lib.status()}
-        except SplibError as exc:
-            return render_template("message.html", heading="The catalog cannot be read",
-                                   message=str(exc)), 503
+        catalog = lib.catalog()
+        statuses = {s.id: s for s in lib.status()}
+        state = request.args.get("state")
+        state = state if state in ("text", "summary-only", "error") else None
         counts = Counter(s.state for s in statuses.values())
         rows = [(r, statuses[r.id]) for r in catalog
                 if state is None or statuses[r.id].state == state]
@@ -172,27 +169,19 @@ def create_app(lib: Library, title: str = "Report library") -> Flask:
 
     @app.get("/report/<report_id>")
     def report_page(report_id: str) -> Any:
-        try:
-            view = lib.show(report_id)
-        except NotFoundError:
-            abort(404)
-        except SplibError as exc:
-            return render_template("message.html", heading="The catalog cannot be read",
-                                   message=str(exc)), 503
+        report = lib.catalog().get(report_id)  # NotFoundError: 404
+        status = next(s for s in lib.status() if s.id == report_id)
         try:
             similar = lib.similar(report_id, limit=5)
         except SplibError:
-            similar = []  # no index yet: the page still shows the entry
+            similar = []  # no index yet, or not in it yet: the page still shows the entry
         copy = lib.saved_copies([report_id]).get(report_id)
-        return render_template("report.html", view=view, similar=similar, copy=copy,
-                               pages=len(view.document.pages) if view.document else 0)
+        return render_template("report.html", report=report, status=status, similar=similar,
+                               copy=copy)
 
     @app.get("/copy/<report_id>")
     def saved_copy(report_id: str) -> Any:
-        try:
-            copy = lib.saved_copy(report_id)
-        except NotFoundError:
-            abort(404)
+        copy = lib.saved_copy(report_id)  # NotFoundError: 404
         if copy is None:
             abort(404)
         extension = {"application/pdf": "pdf", "text/html": "html"}.get(copy.media_type, "txt")
@@ -216,6 +205,13 @@ def create_app(lib: Library, title: str = "Report library") -> Flask:
         except SplibError as exc:
             return _json({"error": str(exc)}, 400)
         return _json(results.to_json(), 200)
+
+    @app.errorhandler(SplibError)
+    def library_error(exc: SplibError) -> Any:
+        if isinstance(exc, NotFoundError):
+            return not_found(exc)
+        return render_template("message.html", heading="The library cannot answer",
+                               message=str(exc)), 503
 
     @app.errorhandler(404)
     def not_found(_: Exception) -> Any:
@@ -244,6 +240,11 @@ def create_app(lib: Library, title: str = "Report library") -> Flask:
 def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     """Search with the page's filters; the results and the facets' counts."""
     catalog = lib.catalog()
+    by_id = {r.id: r for r in catalog}
+    notes: list[str] = []
+    if filters.report and filters.report not in by_id:
+        notes.append(f"The catalog has no report {filters.report!r}; all reports were searched.")
+        filters = replace(filters, report=None)
     org_ids = _ids_of_org(catalog, filters.org)
     within = _intersect(org_ids, {filters.report} if filters.report else None)
     years = filters.years
@@ -259,7 +260,6 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
         lib.search(q, limit=1, pages=0, year=years, within=report_only).matched
     year_matched = results.matched if years is None else \
         lib.search(q, limit=1, pages=0, within=within).matched
-    by_id = {r.id: r for r in catalog}
     orgs = Counter(by_id[i].organization for i in org_matched
                    if i in by_id and by_id[i].organization)
     year_counts = Counter(str(by_id[i].year) for i in year_matched
@@ -270,7 +270,8 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
                    for y, n in sorted(year_counts.items(), reverse=True)]
     copies = lib.saved_copies(h.id for h in results.results)
     last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
-    return {"results": results, "org_facets": org_facets, "year_facets": year_facets,
+    return {"results": results, "filters": filters, "notes": notes,
+            "org_facets": org_facets, "year_facets": year_facets,
             "shown_orgs": SHOWN_ORGS, "copies": copies, "page_link": page_link,
             "last_page": last_page, "offset": offset,
             "in_report": by_id.get(filters.report) if filters.report else None,
