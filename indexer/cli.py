@@ -461,5 +461,6 @@ def serve(lib: Library, host: str, port: int, title: str) -> None:
         click.echo("No index yet: searches will say so until `splib rebuild` has run.",
                    err=True)
     with contextlib.suppress(KeyboardInterrupt):  # waitress mostly catches it and returns
-        run_server(lib, host, port, title)
+        run_server(lib, host, port, title,
+                   ready=lambda url: click.echo(f"Serving {title!r} at {url} (Ctrl+C stops)."))
     click.echo("Stopped.", err=True)

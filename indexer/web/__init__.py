@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -305,8 +305,10 @@ def _json(data: Any, status: int) -> Response:
                     mimetype="application/json")
 
 
-def serve(lib: Library, host: str, port: int, title: str, threads: int = 4) -> None:
-    """Serve `lib` on host:port with waitress until interrupted (Ctrl+C returns)."""
+def serve(lib: Library, host: str, port: int, title: str,
+          ready: Callable[[str], None] = lambda url: None, threads: int = 4) -> None:
+    """Serve `lib` on host:port with waitress until interrupted (Ctrl+C returns); `ready` is
+    told the address once the port is open (port 0 picks a free one)."""
     import socket
 
     from waitress import create_server
@@ -326,9 +328,7 @@ def serve(lib: Library, host: str, port: int, title: str, threads: int = 4) -> N
     # The queue warns on every request that waits for a thread; not a person's concern.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(app, sockets=[sock], threads=threads, ident="splib")
-    bound = sock.getsockname()[1]
-    print(f"Serving {title!r} at http://{_url_host(host)}:{bound}/ (Ctrl+C stops).",
-          flush=True)
+    ready(f"http://{_url_host(host)}:{sock.getsockname()[1]}/")
     try:
         server.run()
     finally:
