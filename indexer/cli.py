@@ -452,9 +452,10 @@ def serve(lib: Library, host: str, port: int, title: str) -> None:
       splib serve                      # then open http://127.0.0.1:8000/
       splib serve --host 0.0.0.0 --port 8080 --title "Library for Service Providers"
     """
+    from .web import LOOPBACK
     from .web import serve as run_server
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         click.echo(f"Listening on {host}: anyone who can reach this machine can search the "
                    "library and open its saved copies.", err=True)
     if lib.store.current_index() is None:

@@ -12,6 +12,7 @@ import os
 import selectors
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -264,3 +265,18 @@ def test_api_json_matches_the_cli(server: str, lib: Library) -> None:
     assert json.loads(served) == json.loads(printed.stdout)
     assert served == printed.stdout.rstrip("\n")
     assert len(json.loads(served)["results"]) == 8
+
+
+def test_the_server_answers_only_to_this_machines_names(server: str) -> None:
+    """A page elsewhere that points its own domain at 127.0.0.1 (DNS rebinding) gets a 400."""
+    port = server.rsplit(":", 1)[1]
+    for host, status in ((f"localhost:{port}", 200), (f"127.0.0.1:{port}", 200),
+                         (f"attacker.example:{port}", 400)):
+        request = urllib.request.Request(server + "/api/search?q=shelter",
+                                         headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                assert answer.status == status, host
+        except urllib.error.HTTPError as exc:
+            assert exc.code == status, host
+            exc.close()

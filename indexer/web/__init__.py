@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, render_template, request, send_file
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..catalog import Catalog
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
@@ -34,6 +34,7 @@ PAGE_SIZE = 10  # reports a results page shows
 MAX_PAGE = 100  # deeper than this, a person should narrow the query
 SHOWN_ORGS = 12  # organisations listed before "more"
 MORE_LIKE_THIS = 3
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SOURCES = {"archive": "text from the web archive", "cache": "text from an earlier copy",
            "path": "text from a local file", "origin": "text from the source"}
 # Our pages: no scripts, no frames, styles and forms from this server only.
@@ -119,10 +120,12 @@ def page_link(report_id: str, snip: Snippet, url: str, copy: SavedCopy | None) -
     return url or None
 
 
-def create_app(lib: Library, title: str = "Report library") -> Flask:
-    """The web application over `lib`; `title` names the library on every page."""
+def create_app(lib: Library, title: str = "Report library",
+               trusted_hosts: list[str] | None = None) -> Flask:
+    """The web application over `lib`; `title` names the library on every page. With
+    `trusted_hosts`, a request naming another host in its Host header gets a 400."""
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False)
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TRUSTED_HOSTS=trusted_hosts)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.globals.update(library_title=title, sources=SOURCES)
@@ -226,6 +229,9 @@ def create_app(lib: Library, title: str = "Report library") -> Flask:
 
     @app.errorhandler(Exception)
     def failed(exc: Exception) -> Any:
+        if isinstance(exc, SecurityError):  # a Host header not in TRUSTED_HOSTS
+            return Response("This server answers only to this machine's own addresses.\n",
+                            status=400, mimetype="text/plain")
         if isinstance(exc, HTTPException):
             return render_template("message.html", heading=exc.name,
                                    message=exc.description or ""), exc.code or 500
@@ -313,7 +319,10 @@ def serve(lib: Library, host: str, port: int, title: str,
 
     from waitress import create_server
 
-    app = create_app(lib, title=title)
+    # On this machine only, pages answer only to this machine's names: a web page elsewhere
+    # cannot read them through a domain that it points at 127.0.0.1 (DNS rebinding).
+    trusted = [*LOOPBACK, "[::1]"] if host in LOOPBACK else None
+    app = create_app(lib, title=title, trusted_hosts=trusted)
     try:
         # Our own listening socket: a clear message when the port is taken (waitress, binding
         # it itself, would leave its socket open on that error).
