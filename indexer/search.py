@@ -128,7 +128,6 @@ class SearchResults:
     results: tuple[Hit, ...]
     # Every matching report's id (not in the JSON): what facets count.
     matched: frozenset[str] = _field(default=frozenset(), compare=False)
-    offset: int = 0  # how many of the best reports were skipped (paging)
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "fallback": self.fallback,
@@ -336,7 +335,7 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
             results = tuple(replace(hit, more_like_this=tuple(
                 _similar(searcher, hit.id, more_like_this))) for hit in results)
     return SearchResults(query=query, total=len(matched), fallback=fallback,
-                         suggestion=suggestion, results=results, matched=matched, offset=offset)
+                         suggestion=suggestion, results=results, matched=matched)
 
 
 def free_text_words(text: str) -> list[str] | None:

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import WEB_ORGS, XSS_ORG, XSS_TEXT, XSS_TITLE, build_web_library
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from indexer import Library
 from indexer.cli import main
@@ -248,3 +250,18 @@ def test_serve_says_when_the_port_is_taken(lib: Library) -> None:
     assert result.exit_code == 1, result.output
     assert f"Cannot listen on 127.0.0.1:{port}" in result.output
     assert "pick another with --port" in result.output and "Traceback" not in result.output
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(
+    st.sampled_from(["q", "org", "from", "to", "page", "report", "state", "limit", "pages",
+                     "year"]),
+    st.one_of(st.text(max_size=40), st.sampled_from(["2010", "0", "²", "9" * 5000, "shelter",
+                                                     '"', "year:[", "1e3", "-1"])),
+    max_size=6))
+def test_no_request_parameters_make_an_error_page(client: Any, params: dict[str, str]) -> None:
+    for path in ("/", "/api/search", "/catalog"):
+        answer = client.get(path, query_string=params)
+        assert answer.status_code in (200, 400), (path, params, answer.status_code)
+        assert b"Traceback" not in answer.data and b"Something went wrong" not in answer.data

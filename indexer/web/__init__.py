@@ -81,9 +81,10 @@ def read_filters(args: Mapping[str, str]) -> tuple[Filters, list[str]]:
         raw = (args.get(name) or "").strip()
         if not raw:
             return None
-        if raw.isdigit() and low <= int(raw) <= high:
-            return int(raw)
-        problems.append(f"{what} {raw!r} is not {low}\u2013{high}; it was left out.")
+        value = _whole(raw)
+        if value is not None and low <= value <= high:
+            return value
+        problems.append(f"{what} {raw[:20]!r} is not {low}\u2013{high}; it was left out.")
         return None
 
     first = number("from", 1000, 9999, "The year")
@@ -300,9 +301,15 @@ def _int(args: Mapping[str, str], name: str, default: int, low: int, high: int) 
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+    value = _whole(raw.strip())
+    if value is None or not low <= value <= high:
         raise QueryError(f"`{name}` must be a whole number from {low} to {high}.")
-    return int(raw)
+    return value
+
+
+def _whole(raw: str) -> int | None:
+    """`raw` as a small whole number written in ASCII digits ("²" is a digit to Python)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
 def _json(data: Any, status: int) -> Response:
