@@ -265,3 +265,17 @@ def test_no_request_parameters_make_an_error_page(client: Any, params: dict[str,
         answer = client.get(path, query_string=params)
         assert answer.status_code in (200, 400), (path, params, answer.status_code)
         assert b"Traceback" not in answer.data and b"Something went wrong" not in answer.data
+
+
+def test_a_saved_web_page_is_served_sandboxed(library: Library) -> None:
+    client = create_app(library).test_client()
+    with client.get("/copy/housing-article") as page:
+        assert page.status_code == 200 and page.mimetype == "text/html"
+        assert page.headers["Content-Security-Policy"].startswith("sandbox;")
+        assert b"<article>" in page.data
+    with client.get("/copy/hhs-guide") as pdf:  # Chromium shows no PDF under a sandbox
+        assert pdf.mimetype == "application/pdf"
+        assert "sandbox" not in pdf.headers["Content-Security-Policy"]
+    # A page of the HTML report links to its source when it has one, else to nothing.
+    html = client.get("/?q=shelters").get_data(as_text=True)
+    assert "/copy/housing-article#page=" not in html
