@@ -273,10 +273,12 @@ def _print_problems(report: BuildReport) -> None:
               help="Snippets (best pages) per report.")
 @click.option("--org", help="Only reports whose organisation has these words.")
 @click.option("--year", help="Only reports of a year or range: 2013 or 2008-2013.")
+@click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True,
+              help="Skip this many of the best reports (the next page: --offset 10).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_library
 def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: str | None,
-           year: str | None, as_json: bool) -> None:
+           year: str | None, offset: int, as_json: bool) -> None:
     """Search inside the reports and their summaries (see the README's query syntax).
 
     \b
@@ -284,25 +286,29 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search housing for survivors
       splib search '"certification letter"' --year 2008-2013
       splib search 'title:needs OR org:justice' --json | jq '.results[0]'
+      splib search trafficking --limit 10 --offset 10     # the second ten
     """
     results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
-                         more_like_this=3 if as_json else 0)
+                         more_like_this=3 if as_json else 0, offset=offset)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return
-    _print_results(results, color=sys.stdout.isatty())
+    _print_results(results, offset, color=sys.stdout.isatty())
 
 
-def _print_results(results: SearchResults, color: bool) -> None:
+def _print_results(results: SearchResults, offset: int, color: bool) -> None:
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}", err=True)
     if not results.results:
-        click.echo(f"No reports match {results.query!r}.", err=True)
+        past = f" past the first {offset}" if offset and results.total else ""
+        click.echo(f"No reports match {results.query!r}{past}.", err=True)
         return
     if results.fallback:
         click.echo("No report has all the words; showing reports with any of them.", err=True)
-    click.echo(f"{results.total} report(s) match; showing {len(results.results)}.", err=True)
-    for rank, hit in enumerate(results.results, start=1):
+    shown = f"{offset + 1}-{offset + len(results.results)}" if offset else \
+        str(len(results.results))
+    click.echo(f"{results.total} report(s) match; showing {shown}.", err=True)
+    for rank, hit in enumerate(results.results, start=offset + 1):
         _print_hit(rank, hit, color)
 
 

@@ -190,7 +190,8 @@ def test_report_page_shows_the_entry_and_similar_reports(client: Any) -> None:
 
 def test_api_answers_exactly_what_the_cli_prints(client: Any, lib: Library) -> None:
     for query, options in (("shelter", []), ("transport", ["--limit", "3", "--year", "2010-2015"]),
-                           ('"emergency shelter" -"county 11"', ["--org", "justice"])):
+                           ('"emergency shelter" -"county 11"', ["--org", "justice"]),
+                           ("shelter", ["--limit", "5", "--offset", "10"])):
         printed = CliRunner().invoke(main, ["search", query, "--json", *options], obj=lib)
         assert printed.exit_code == 0, printed.output
         params = {"q": query, **{k.lstrip("-"): v for k, v in zip(options[::2], options[1::2],
@@ -199,6 +200,17 @@ def test_api_answers_exactly_what_the_cli_prints(client: Any, lib: Library) -> N
         assert answer.status_code == 200 and answer.mimetype == "application/json"
         assert answer.get_data(as_text=True) == printed.stdout.rstrip("\n")
         assert json.loads(answer.data)["results"], query
+
+
+def test_cli_pages_with_offset_as_the_web_page_does(lib: Library) -> None:
+    result = CliRunner().invoke(main, ["search", "shelter", "--limit", "5", "--offset", "10"],
+                                obj=lib)
+    assert result.exit_code == 0, result.output
+    assert "13 report(s) match; showing 11-13." in result.stderr
+    ranks = re.findall(r"^(\d+)\. ", result.stdout, re.M)
+    assert ranks == ["11", "12", "13"]
+    past = CliRunner().invoke(main, ["search", "shelter", "--offset", "20"], obj=lib)
+    assert past.exit_code == 0 and "No reports match 'shelter' past the first 20." in past.stderr
 
 
 def test_api_errors_are_json_with_a_message(client: Any) -> None:

@@ -203,7 +203,8 @@ def create_app(lib: Library, title: str = "Report library",
             results = lib.search(
                 args.get("q", ""), limit=_int(args, "limit", 10, 1, 1000),
                 pages=_int(args, "pages", 3, 0, 50), org=args.get("org") or None,
-                year=args.get("year") or None, more_like_this=MORE_LIKE_THIS)
+                year=args.get("year") or None, more_like_this=MORE_LIKE_THIS,
+                offset=_int(args, "offset", 0, 0, 10_000))
         except IndexMissingError as exc:
             return _json({"error": str(exc)}, 503)
         except SplibError as exc:
