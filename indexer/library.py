@@ -6,6 +6,7 @@ update, search, status, show, extract) and returns typed results; the CLI only p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -98,11 +99,23 @@ class Library:
             archive=os.environ.get("SPLIB_ARCHIVE", FetchSettings.archive))
         self.limits = limits or Limits()
         self._open: tuple[Path, Any] | None = None  # the live index, kept open between searches
+        self._catalog: tuple[bytes, Catalog] | None = None  # (sha256 of the file, catalog)
 
     # -- reading ---------------------------------------------------------------------------
 
     def catalog(self) -> Catalog:
-        return load_catalog(self.catalog_path)
+        """The validated catalog, parsed again only when the file's bytes changed: a server
+        answers every request from the catalog, and 700 entries take about 35 ms to parse."""
+        try:
+            digest = hashlib.sha256(self.catalog_path.read_bytes()).digest()
+        except OSError:
+            return load_catalog(self.catalog_path)  # which says what is wrong
+        kept = self._catalog
+        if kept is not None and kept[0] == digest:
+            return kept[1]
+        catalog = load_catalog(self.catalog_path)
+        self._catalog = (digest, catalog)
+        return catalog
 
     def status(self) -> list[EntryStatus]:
         """One status per catalog entry, in catalog order."""
