@@ -291,3 +291,13 @@ def test_a_saved_web_page_is_served_sandboxed(library: Library) -> None:
     # A page of the HTML report links to its source when it has one, else to nothing.
     html = client.get("/?q=shelters").get_data(as_text=True)
     assert "/copy/housing-article#page=" not in html
+
+
+def test_many_organisations_fold_into_more(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.web
+
+    monkeypatch.setattr(indexer.web, "SHOWN_ORGS", 2)
+    html = client.get("/?q=shelter").get_data(as_text=True)
+    facets = html[html.index('<aside class="facets"'):]
+    assert re.search(r"</ul><details><summary>2 more</summary><ul>", facets)
+    assert len(re.findall(r'<a href="/\?q=shelter&amp;org=', facets)) == 4
