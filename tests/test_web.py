@@ -149,11 +149,23 @@ def test_unreadable_queries_show_a_message_on_the_search_page(client: Any) -> No
 def test_search_inside_one_report(client: Any) -> None:
     html = client.get("/?q=shelter&report=shelter-04").get_data(as_text=True)
     assert hit_ids(html) == ["shelter-04"]
+
     assert "Only in \u201cShelter study number 4\u201d" in html
     unknown = client.get("/?q=shelter&report=nope").get_data(as_text=True)
     assert "The catalog has no report &#39;nope&#39;; all reports were searched." in unknown
     assert count_heading(unknown).startswith("13 reports match")
     assert 'name="report"' not in unknown
+
+
+def test_inside_one_report_every_matching_page_is_listed(library: Library) -> None:
+    client = create_app(library).test_client()
+    query = "guide OR case OR housing OR survivors"
+    everywhere = client.get("/", query_string={"q": query}).get_data(as_text=True)
+    inside = client.get("/", query_string={"q": query, "report": "hhs-guide"}).get_data(
+        as_text=True)
+    pages = re.compile(r'href="/copy/hhs-guide#page=(\d)"')
+    assert len(pages.findall(everywhere)) == 3  # the best three, beside the other reports
+    assert sorted(pages.findall(inside)) == ["1", "2", "3", "4", "5"]
 
 
 def test_saved_copy_is_the_indexed_file_and_nothing_else_is_served(

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 10  # reports a results page shows
 MAX_PAGE = 100  # deeper than this, a person should narrow the query
 SHOWN_ORGS = 12  # organisations listed before "more"
+IN_REPORT_PAGES = 25  # snippets shown when searching inside one report
 MORE_LIKE_THIS = 3
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SOURCES = {"archive": "text from the web archive", "cache": "text from an earlier copy",
@@ -259,7 +260,9 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     offset = (filters.page - 1) * PAGE_SIZE
     # "More like this" is a link to the report's page, as on the command line: finding the
     # similar reports of ten results would cost ten times the search itself.
-    results = lib.search(q, limit=PAGE_SIZE, pages=3, year=years, within=within,
+    # Inside one report, every matching page is worth a line (up to IN_REPORT_PAGES).
+    pages = IN_REPORT_PAGES if filters.report else 3
+    results = lib.search(q, limit=PAGE_SIZE, pages=pages, year=years, within=within,
                          offset=offset)
     # Each facet counts the matches under the other filters, so choosing an organisation
     # still shows the others to switch to (and the same for years).
