@@ -18,7 +18,7 @@ import click
 
 from .errors import SplibError
 from .ingest import EntryStatus
-from .library import BuildReport, Library
+from .library import SORTS, BuildReport, Library
 from .search import Hit, SearchResults, Snippet
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -274,11 +274,13 @@ def _print_problems(report: BuildReport) -> None:
 @click.option("--org", help="Only reports whose organisation has these words.")
 @click.option("--year", help="Only reports of a year or range: 2013 or 2008-2013.")
 @click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True,
-              help="Skip this many of the best reports (the next page: --offset 10).")
+              help="Skip this many of the first reports (the next page: --offset 10).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="Best first, or by the catalog's date (undated reports last).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_library
 def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: str | None,
-           year: str | None, offset: int, as_json: bool) -> None:
+           year: str | None, offset: int, sort: str, as_json: bool) -> None:
     """Search inside the reports and their summaries (see the README's query syntax).
 
     \b
@@ -287,9 +289,10 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search '"certification letter"' --year 2008-2013
       splib search 'title:needs OR org:justice' --json | jq '.results[0]'
       splib search trafficking --limit 10 --offset 10     # the second ten
+      splib search "T visa" --sort newest
     """
     results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
-                         more_like_this=3 if as_json else 0, offset=offset)
+                         more_like_this=3 if as_json else 0, offset=offset, sort=sort)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return

@@ -11,13 +11,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog
-from .errors import ExtractionError, SplibError
+from .errors import ExtractionError, QueryError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import Document, sniff
 from .extract.isolate import Limits, WorkerPool, extract_isolated
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CATALOG = Path("corpus/catalog.toml")
 DEFAULT_DATA = Path(".splib")
 DEFAULT_QUESTIONS = Path("queries/library.toml")
+SORTS = ("relevance", "newest", "oldest")
 _T = TypeVar("_T")
 
 
@@ -170,13 +171,34 @@ class Library:
     def search(self, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
                year: str | int | tuple[int, int] | None = None,
                more_like_this: int = 0, offset: int = 0,
-               within: Collection[str] | None = None) -> SearchResults:
+               within: Collection[str] | None = None, sort: str = "relevance",
+               ) -> SearchResults:
         """Search the live index; see the README's "Query syntax". With `more_like_this`,
-        each result lists that many similar reports; `offset` skips that many of the best
-        reports (paging); `within` keeps only the reports with those ids."""
-        return self._with_index(lambda ix: search(
-            ix, query, limit=limit, pages=pages, org=org, year=year,
-            more_like_this=more_like_this, offset=offset, within=within))
+        each result lists that many similar reports; `offset` skips that many of the first
+        reports (paging); `within` keeps only the reports with those ids; `sort` is
+        "relevance", "newest" or "oldest" (by the catalog's date; undated reports last)."""
+        if sort not in SORTS:
+            raise QueryError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
+        if sort == "relevance":
+            return self._with_index(lambda ix: search(
+                ix, query, limit=limit, pages=pages, org=org, year=year,
+                more_like_this=more_like_this, offset=offset, within=within))
+        # By date: every matching report, ordered by the catalog's dates; then the snippets of
+        # the reports on this page only.
+        found = self._with_index(lambda ix: search(
+            ix, query, limit=1, pages=0, org=org, year=year, within=within))
+        dates = {r.id: r.date for r in self.catalog()}
+        dated = sorted((i for i in found.matched if dates.get(i)),
+                       key=lambda i: (dates[i], i), reverse=sort == "newest")
+        ordered = dated + sorted(i for i in found.matched if not dates.get(i))
+        chosen = ordered[offset:offset + limit]
+        if not chosen:
+            return replace(found, results=())
+        shown = self._with_index(lambda ix: search(
+            ix, query, limit=len(chosen), pages=pages, org=org, year=year,
+            more_like_this=more_like_this, within=set(chosen)))
+        hits = {hit.id: hit for hit in shown.results}
+        return replace(found, results=tuple(hits[i] for i in chosen if i in hits))
 
     def _with_index(self, job: Callable[[Any], _T]) -> _T:
         """Run `job` on the live index, opening it again when a rebuild swept it away.

@@ -162,6 +162,19 @@ def test_apply_a_facet_then_page_forward(page: Any, server: str) -> None:
     assert sorted(f.split(" · ")[1] for f in facts) == ["2009", "2012", "2015"]
 
 
+def test_sort_by_newest(page: Any, server: str) -> None:
+    search(page, server, "transport")
+    page.get_by_role("navigation", name="Sort the results").get_by_role(
+        "link", name="Newest").click()
+    page.wait_for_load_state()
+    years = [f.split(" · ")[1] for f in page.locator("ol.hits .facts").all_inner_texts()]
+    assert years == [str(y) for y in range(2019, 2009, -1)]
+    page.get_by_role("link", name="Next →").click()
+    page.wait_for_load_state()
+    years = [f.split(" · ")[1] for f in page.locator("ol.hits .facts").all_inner_texts()]
+    assert years == ["2009", "2008"]
+
+
 def test_follow_a_suggestion(page: Any, server: str) -> None:
     search(page, server, "sheltr")
     page.get_by_role("link", name="shelter", exact=True).click()

@@ -15,7 +15,7 @@ from conftest import WEB_ORGS, XSS_ORG, XSS_TEXT, XSS_TITLE, build_web_library
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer import Library
+from indexer import Library, QueryError
 from indexer.cli import main
 from indexer.web import PAGE_SIZE, create_app
 
@@ -129,6 +129,28 @@ def test_library_paging_matches_one_long_list(lib: Library) -> None:
     assert within.matched == {"shelter-03", "shelter-07"}
 
 
+def test_sort_by_date_pages_through_every_match_in_order(lib: Library, client: Any) -> None:
+    dates = {r.id: r.date for r in lib.catalog()}
+    for sort, newest_first in (("newest", True), ("oldest", False)):
+        paged = [h.id for offset in (0, 5, 10)
+                 for h in lib.search("shelter", limit=5, offset=offset, sort=sort).results]
+        assert len(paged) == 13
+        assert paged == sorted(paged, key=lambda i: dates[i], reverse=newest_first)
+    assert [h.id for h in lib.search("shelter", limit=2, sort="newest").results] == \
+        ["xss-probe", "shelter-11"]
+    # On the page: sort links keep the query and filters, start again at page 1.
+    html = client.get("/?q=shelter&page=2").get_data(as_text=True)
+    assert '<a href="/?q=shelter&amp;sort=newest">Newest</a>' in html
+    assert '<strong aria-current="true">Relevance</strong>' in html
+    newest = client.get("/?q=shelter&sort=newest&org=" + WEB_ORGS[0]).get_data(as_text=True)
+    assert hit_ids(newest) == ["shelter-09", "shelter-06", "shelter-03", "shelter-00"]
+    assert 'name="sort" value="newest"' in newest  # a new query keeps the order
+    odd = client.get("/?q=shelter&sort=random").get_data(as_text=True)
+    assert "not &#39;random&#39;; they are sorted by relevance" in odd
+    with pytest.raises(QueryError, match="Sort by one of relevance, newest, oldest"):
+        lib.search("shelter", sort="random")
+
+
 def test_suggestion_links_to_the_corrected_query(client: Any) -> None:
     html = client.get("/?q=sheltr").get_data(as_text=True)
     assert 'Did you mean <a href="/?q=shelter" rel="nofollow">shelter</a>?' in html
@@ -203,7 +225,8 @@ def test_report_page_shows_the_entry_and_similar_reports(client: Any) -> None:
 def test_api_answers_exactly_what_the_cli_prints(client: Any, lib: Library) -> None:
     for query, options in (("shelter", []), ("transport", ["--limit", "3", "--year", "2010-2015"]),
                            ('"emergency shelter" -"county 11"', ["--org", "justice"]),
-                           ("shelter", ["--limit", "5", "--offset", "10"])):
+                           ("shelter", ["--limit", "5", "--offset", "10"]),
+                           ("transport", ["--sort", "oldest", "--limit", "4"])):
         printed = CliRunner().invoke(main, ["search", query, "--json", *options], obj=lib)
         assert printed.exit_code == 0, printed.output
         params = {"q": query, **{k.lstrip("-"): v for k, v in zip(options[::2], options[1::2],

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..catalog import Catalog
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
-from ..library import Library, SavedCopy
+from ..library import SORTS, Library, SavedCopy
 from ..search import Snippet
 
 __all__ = ["create_app", "serve"]
@@ -54,6 +54,7 @@ class Filters:
     last: int | None = None
     report: str | None = None  # search inside this report only
     page: int = 1
+    sort: str = "relevance"  # or "newest", "oldest"
 
     @property
     def years(self) -> tuple[int, int] | None:
@@ -67,10 +68,12 @@ class Filters:
     def params(self, q: str, /, **changes: Any) -> dict[str, str]:
         """The query string for this search with `changes` (None drops a parameter)."""
         values: dict[str, Any] = {"q": q, "org": self.org, "from": self.first, "to": self.last,
-                                  "report": self.report, "page": self.page}
+                                  "report": self.report, "sort": self.sort, "page": self.page}
         values.update({k.rstrip("_"): v for k, v in changes.items()})
         if values.get("page") == 1:
             values["page"] = None
+        if values.get("sort") == "relevance":
+            values["sort"] = None
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
@@ -91,8 +94,14 @@ def read_filters(args: Mapping[str, str]) -> tuple[Filters, list[str]]:
     first = number("from", 1000, 9999, "The year")
     last = number("to", 1000, 9999, "The year")
     page = number("page", 1, MAX_PAGE, "The result page") or 1
+    sort = args.get("sort") or "relevance"
+    if sort not in SORTS:
+        problems.append(f"Results can be sorted by {', '.join(SORTS)}, not {sort[:20]!r}; "
+                        "they are sorted by relevance.")
+        sort = "relevance"
     return Filters(org=(args.get("org") or "").strip() or None, first=first, last=last,
-                   report=(args.get("report") or "").strip() or None, page=page), problems
+                   report=(args.get("report") or "").strip() or None, page=page,
+                   sort=sort), problems
 
 
 @dataclass(frozen=True)
@@ -205,7 +214,7 @@ def create_app(lib: Library, title: str = "Report library",
                 args.get("q", ""), limit=_int(args, "limit", 10, 1, 1000),
                 pages=_int(args, "pages", 3, 0, 50), org=args.get("org") or None,
                 year=args.get("year") or None, more_like_this=MORE_LIKE_THIS,
-                offset=_int(args, "offset", 0, 0, 10_000))
+                offset=_int(args, "offset", 0, 0, 10_000), sort=args.get("sort") or "relevance")
         except IndexMissingError as exc:
             return _json({"error": str(exc)}, 503)
         except SplibError as exc:
@@ -263,7 +272,7 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     # Inside one report, every matching page is worth a line (up to IN_REPORT_PAGES).
     pages = IN_REPORT_PAGES if filters.report else 3
     results = lib.search(q, limit=PAGE_SIZE, pages=pages, year=years, within=within,
-                         offset=offset)
+                         offset=offset, sort=filters.sort)
     # Each facet counts the matches under the other filters, so choosing an organisation
     # still shows the others to switch to (and the same for years).
     report_only = {filters.report} if filters.report else None
@@ -281,7 +290,7 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
                    for y, n in sorted(year_counts.items(), reverse=True)]
     copies = lib.saved_copies(h.id for h in results.results)
     last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
-    return {"results": results, "filters": filters, "notes": notes,
+    return {"results": results, "filters": filters, "notes": notes, "sorts": SORTS,
             "org_facets": org_facets, "year_facets": year_facets,
             "shown_orgs": SHOWN_ORGS, "copies": copies, "page_link": page_link,
             "last_page": last_page, "offset": offset,
