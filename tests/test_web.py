@@ -303,9 +303,9 @@ def test_serve_says_when_the_port_is_taken(lib: Library) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(params=st.dictionaries(
     st.sampled_from(["q", "org", "from", "to", "page", "report", "state", "limit", "pages",
-                     "year"]),
+                     "year", "sort", "offset"]),
     st.one_of(st.text(max_size=40), st.sampled_from(["2010", "0", "²", "9" * 5000, "shelter",
-                                                     '"', "year:[", "1e3", "-1"])),
+                                                     '"', "year:[", "1e3", "-1", "newest"])),
     max_size=6))
 def test_no_request_parameters_make_an_error_page(client: Any, params: dict[str, str]) -> None:
     for path in ("/", "/api/search", "/catalog"):

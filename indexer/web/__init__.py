@@ -184,7 +184,9 @@ def create_app(lib: Library, title: str = "Report library",
     @app.get("/report/<report_id>")
     def report_page(report_id: str) -> Any:
         report = lib.catalog().get(report_id)  # NotFoundError: 404
-        status = next(s for s in lib.status() if s.id == report_id)
+        status = next((s for s in lib.status() if s.id == report_id), None)
+        if status is None:  # the catalog changed between the two reads
+            abort(404)
         try:
             similar = lib.similar(report_id, limit=5)
         except SplibError:
