@@ -43,14 +43,17 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> Library:
 
 
 @pytest.fixture(scope="module")
-def server(lib: Library) -> Iterator[str]:
+def server(lib: Library, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base address of `splib serve` running over `lib`."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "indexer", "--catalog", str(lib.catalog_path), "--data",
-         str(lib.store.root), "serve", "--port", "0", "--title", "Test library"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The server's messages go to a file: a pipe nobody reads could fill and stall it.
+    errors = tmp_path_factory.mktemp("serve") / "stderr.txt"
+    with errors.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "indexer", "--catalog", str(lib.catalog_path), "--data",
+             str(lib.store.root), "serve", "--port", "0", "--title", "Test library"],
+            stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
-        line = _read_line(proc, timeout=30)
+        line = _read_line(proc, errors, timeout=30)
         assert line.startswith("Serving 'Test library' at http://127.0.0.1:"), line
         yield line.split(" at ", 1)[1].split(" ", 1)[0].rstrip("/")
     finally:
@@ -58,22 +61,22 @@ def server(lib: Library) -> Iterator[str]:
         try:
             proc.wait(timeout=10)
         finally:
-            assert proc.stdout is not None and proc.stderr is not None
+            assert proc.stdout is not None
             proc.stdout.close()
-            proc.stderr.close()
+    # Every request the tests made was answered without an unexpected error.
+    assert "a request failed" not in errors.read_text(), errors.read_text()
 
 
-def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+def _read_line(proc: subprocess.Popen[str], errors: Path, timeout: float) -> str:
     assert proc.stdout is not None
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ)
         if not sel.select(timeout):
-            raise AssertionError("splib serve printed no address within "
-                                 f"{timeout} s")
+            raise AssertionError(f"splib serve printed no address within {timeout} s: "
+                                 f"{errors.read_text()}")
     line = proc.stdout.readline()
     if not line:
-        assert proc.stderr is not None
-        raise AssertionError(f"splib serve stopped: {proc.stderr.read()}")
+        raise AssertionError(f"splib serve stopped: {errors.read_text()}")
     return line.strip()
 
 
