@@ -182,8 +182,6 @@ def library(tmp_path: Path, make_library: LibraryFactory) -> Library:
     return lib
 
 
-
-
 WEB_ORGS = ("Coalition Against Trafficking", "Department of Health", "Department of Justice")
 XSS_TITLE = "<script>window.__xss = 1</script> Probe <b>report</b>"
 XSS_ORG = 'Probe Org <img src=x onerror="window.__xss = 2">'
