@@ -17,9 +17,9 @@ from typing import Any
 import click
 
 from .errors import SplibError
-from .ingest import EntryStatus
+from .ingest import SOURCE_WORDS, EntryStatus
 from .library import SORTS, BuildReport, Library
-from .search import Hit, SearchResults, Snippet
+from .search import JSON_MORE_LIKE_THIS, Hit, SearchResults, Snippet
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -292,7 +292,8 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search "T visa" --sort newest
     """
     results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
-                         more_like_this=3 if as_json else 0, offset=offset, sort=sort)
+                         more_like_this=JSON_MORE_LIKE_THIS if as_json else 0, offset=offset,
+                         sort=sort)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return
@@ -320,9 +321,7 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
     title = click.style(hit.title, bold=True) if color else hit.title
     click.echo(f"{rank}. {title}")
     facts = [x for x in (hit.organization, hit.date) if x]
-    facts.append({"archive": "text from the web archive", "cache": "text from an earlier copy",
-                  "path": "text from a local file", "origin": "text from the source"}
-                 .get(hit.source, "summary only"))
+    facts.append(SOURCE_WORDS.get(hit.source, "summary only"))
     click.echo("   " + " · ".join(facts))
     if hit.url:
         click.echo(f"   {hit.url}")

@@ -36,6 +36,8 @@ MAX_EXPANSIONS = 200
 # Key terms taken from a report (its summary, and up to SIMILAR_PAGES pages) to find others.
 SIMILAR_TERMS = 15
 SIMILAR_PAGES = 20
+# Similar reports listed per result in the JSON of `splib search --json` and /api/search.
+JSON_MORE_LIKE_THIS = 3
 # How many documents `similar` ranks before grouping them by report.
 CANDIDATES = 2000
 # The most documents ranked before grouping them by report (see `_run`).

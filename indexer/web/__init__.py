@@ -23,8 +23,9 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..catalog import Catalog
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
+from ..ingest import SOURCE_WORDS
 from ..library import SORTS, Library, SavedCopy
-from ..search import Snippet
+from ..search import JSON_MORE_LIKE_THIS, Snippet
 
 __all__ = ["create_app", "serve"]
 
@@ -34,10 +35,7 @@ PAGE_SIZE = 10  # reports a results page shows
 MAX_PAGE = 100  # deeper than this, a person should narrow the query
 SHOWN_ORGS = 12  # organisations listed before "more"
 IN_REPORT_PAGES = 25  # snippets shown when searching inside one report
-MORE_LIKE_THIS = 3
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-SOURCES = {"archive": "text from the web archive", "cache": "text from an earlier copy",
-           "path": "text from a local file", "origin": "text from the source"}
 # Our pages: no scripts, no frames, styles and forms from this server only.
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                "base-uri 'none'; frame-ancestors 'none'")
@@ -139,7 +137,7 @@ def create_app(lib: Library, title: str = "Report library",
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TRUSTED_HOSTS=trusted_hosts)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["highlight"] = highlight
-    app.jinja_env.globals.update(library_title=title, sources=SOURCES)
+    app.jinja_env.globals.update(library_title=title, sources=SOURCE_WORDS)
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -215,7 +213,7 @@ def create_app(lib: Library, title: str = "Report library",
             results = lib.search(
                 args.get("q", ""), limit=_int(args, "limit", 10, 1, 1000),
                 pages=_int(args, "pages", 3, 0, 50), org=args.get("org") or None,
-                year=args.get("year") or None, more_like_this=MORE_LIKE_THIS,
+                year=args.get("year") or None, more_like_this=JSON_MORE_LIKE_THIS,
                 offset=_int(args, "offset", 0, 0, 10_000), sort=args.get("sort") or "relevance")
         except IndexMissingError as exc:
             return _json({"error": str(exc)}, 503)
