@@ -277,6 +277,9 @@ def test_a_broken_catalog_is_a_message_not_a_traceback(tmp_path: Path) -> None:
         html = page.get_data(as_text=True)
         assert page.status_code == 503, url
         assert "catalog" in html.lower() and "Traceback" not in html, url
+    # Sorting by date reads the catalog: the API says the server is at fault, not the query.
+    api = client.get("/api/search?q=x&sort=newest")
+    assert api.status_code == 503 and "catalog" in json.loads(api.data)["error"]
 
 
 def test_xss_text_is_in_the_fixture(lib: Library) -> None:

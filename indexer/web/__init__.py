@@ -156,10 +156,8 @@ def create_app(lib: Library, title: str = "Report library",
         if q:
             try:
                 context.update(_results_page(lib, q, filters))
-            except (IndexMissingError, CatalogError) as exc:  # the server's to fix
-                context["error"], status = str(exc), 503
-            except SplibError as exc:  # the query's
-                context["error"], status = str(exc), 400
+            except SplibError as exc:
+                context["error"], status = str(exc), _status(exc)
         else:
             try:
                 context["statuses"] = Counter(s.state for s in lib.status())
@@ -215,10 +213,8 @@ def create_app(lib: Library, title: str = "Report library",
                 pages=_int(args, "pages", 3, 0, 50), org=args.get("org") or None,
                 year=args.get("year") or None, more_like_this=JSON_MORE_LIKE_THIS,
                 offset=_int(args, "offset", 0, 0, 10_000), sort=args.get("sort") or "relevance")
-        except IndexMissingError as exc:
-            return _json({"error": str(exc)}, 503)
         except SplibError as exc:
-            return _json({"error": str(exc)}, 400)
+            return _json({"error": str(exc)}, _status(exc))
         return _json(results.to_json(), 200)
 
     @app.errorhandler(SplibError)
@@ -296,6 +292,12 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
             "last_page": last_page, "offset": offset,
             "in_report": by_id.get(filters.report) if filters.report else None,
             "link": lambda **changes: "/?" + urlencode(filters.params(q, **changes))}
+
+
+def _status(exc: SplibError) -> int:
+    """503 for what the server must fix (no index yet, a catalog it cannot read), 400 for what
+    the request asked (a query it cannot read)."""
+    return 503 if isinstance(exc, (IndexMissingError, CatalogError)) else 400
 
 
 def _ids_of_org(catalog: Catalog, org: str | None) -> set[str] | None:
