@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .acronyms import AcronymCollector
+from .acronyms import load as load_acronyms
 from .catalog import Catalog, Report
 from .errors import SplibError
 from .extract import Document
 from .ingest import EntryStatus, Progress, entry_status, no_progress
 from .schema import SCHEMA_VERSION, make_schema
 from .store import EntryRecord, Store, disk_error, now_iso
-from .words import WordCollector, load
+from .words import EMPTY, WordCollector, load
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,35 @@ def documents(report: Report, status: EntryStatus,
         if page.text:
             yield {**common, "docid": f"{report.id}#p{page.number}", "kind": "page",
                    "page": page.number, "label": page.label, "body": page.text}
+
+
+class TextCollector:
+    """What the build learns from the text it indexes, saved beside the index: the written
+    words with their counts (`words.py`) and the acronyms the text defines (`acronyms.py`)."""
+
+    def __init__(self, current: Path | None = None) -> None:
+        self.words = WordCollector(load(str(current)) if current else EMPTY)
+        self.acronyms = AcronymCollector()
+        if current:
+            # An update re-reads only what changed: the rest of the library's definitions
+            # are carried over from the generation it clones.
+            for short, long in load_acronyms(str(current)).items():
+                self.acronyms.counts[(short, long)] += 1
+
+    def add(self, fields: dict[str, Any]) -> None:
+        """The text of one document: its page text, or its entry's title and summary."""
+        if fields["kind"] == "page":
+            text = fields.get("body", "")
+            self.words.add(text)
+            self.acronyms.add(text)
+        else:
+            self.words.add(fields.get("title", ""))
+            self.words.add(fields.get("summary", ""))
+            self.acronyms.add(fields.get("summary", ""))
+
+    def save(self, folder: Path) -> None:
+        self.words.save(folder)
+        self.acronyms.save(folder)
 
 
 class IndexBuilder:
@@ -167,7 +198,7 @@ class IndexBuilder:
             redo = set(changes.added) | set(changes.changed)
             plan = [step for step in self._plan(catalog, records) if step[0].id in redo]
             stale = set(changes.changed) | set(changes.removed)
-            collector = WordCollector(load(str(current)))
+            collector = TextCollector(current)
             self._write(ix, plan, records, tuple(sorted(stale)), progress, collector)
             pages = self._count_pages(ix)
             # Words of removed pages stay listed: a suggestion is only shown when it finds
@@ -189,7 +220,7 @@ class IndexBuilder:
 
     def _write(self, ix: Any, plan: Iterable[tuple[Report, EntryStatus, str]],
                records: dict[str, EntryRecord], delete: tuple[str, ...],
-               progress: Progress, collector: WordCollector) -> int:
+               progress: Progress, collector: TextCollector) -> int:
         steps = list(plan)
         writer = ix.writer(limitmb=WRITER_LIMIT_MB)
         pages = 0
@@ -202,7 +233,7 @@ class IndexBuilder:
                 for fields in documents(report, status, doc):
                     writer.add_document(**fields)
                     pages += fields["kind"] == "page"
-                    collector.add(fields.get("body", ""))
+                    collector.add(fields)
                 progress(f"Indexing ({report.id})", done, len(steps))
             writer.commit()
         except BaseException:
@@ -215,7 +246,7 @@ class IndexBuilder:
         return pages
 
     def _finish(self, target: Path, plan: list[tuple[Report, EntryStatus, str]],
-                pages: int, collector: WordCollector) -> None:
+                pages: int, collector: TextCollector) -> None:
         collector.save(target)
         meta = {"schema": SCHEMA_VERSION, "built_at": now_iso(), "pages": pages,
                 "entries": len(plan),
@@ -233,7 +264,7 @@ class IndexStream:
         self.writer = writer
         self.pages = 0
         self.added: set[str] = set()
-        self.words = WordCollector()
+        self.words = TextCollector()
 
     def add(self, report: Report, record: EntryRecord | None) -> None:
         """Write `report`'s catalog entry and pages (once per id)."""
@@ -244,7 +275,7 @@ class IndexStream:
         for fields in documents(report, status, self.builder._text(status, record)):
             self.writer.add_document(**fields)
             self.pages += fields["kind"] == "page"
-            self.words.add(fields.get("body", ""))
+            self.words.add(fields)
 
     def finish(self, catalog: Catalog, records: dict[str, EntryRecord]) -> int:
         """Add what is missing, commit, and make the generation live; return pages indexed."""

@@ -265,7 +265,42 @@ def _print_problems(report: BuildReport) -> None:
             click.echo(f"  {entry.id} ({entry.state}): {entry.error}", err=True)
 
 
-@main.command()
+class _QueryCommand(click.Command):
+    """A command whose arguments are a query as typed: `splib search housing -rural`.
+
+    A word that starts with "-" is part of the query unless it is one of the command's own
+    options: click alone would read "-rural" as the options -r -u -r -a -l.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not param.is_flag and not param.count
+        options: list[str] = []
+        words: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                words.extend(args[i + 1:])
+                break
+            if name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg and i + 1 < len(args):
+                    options.append(args[i + 1])
+                    i += 1
+            elif arg[:2] in takes_value and takes_value[arg[:2]] and arg[2:].isdigit():
+                options.append(arg)  # -n5
+            else:
+                words.append(arg)
+            i += 1
+        return super().parse_args(ctx, [*options, "--", *words])
+
+
+@main.command(cls=_QueryCommand)
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Reports to show.")
@@ -290,6 +325,8 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search 'title:needs OR org:justice' --json | jq '.results[0]'
       splib search trafficking --limit 10 --offset 10     # the second ten
       splib search "T visa" --sort newest
+      splib search housing -rural                          # reports never saying "rural"
+      splib search What services do victims need? (housing, mental health)
     """
     results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
                          more_like_this=JSON_MORE_LIKE_THIS if as_json else 0, offset=offset,

@@ -16,21 +16,37 @@ from dataclasses import dataclass, replace
 from dataclasses import field as _field
 from typing import Any
 
+from .acronyms import load as load_acronyms
 from .errors import QueryError
-from .schema import FIELD_BOOSTS, TEXT_FIELDS, name_analyzer, text_analyzer
-from .scoring import LibraryBM25
+from .query import (
+    AllOf,
+    AnyOf,
+    Node,
+    Not,
+    Parsed,
+    Phrase,
+    Word,
+    YearRange,
+    leaves,
+    parse,
+    plain_words,
+    with_acronyms,
+)
+from .schema import FIELD_BOOSTS, name_analyzer
+from .scoring import K1, B, LibraryBM25
 from .snippets import Snippet, lead, make_snippet, stem
-from .words import load, near, starting
+from .words import Vocabulary, load, near, starting
 
 __all__ = ["Hit", "SearchResults", "Similar", "Snippet", "search", "similar"]
 
 log = logging.getLogger(__name__)
 
-# Whoosh's parser is quadratic in the query's length; no real question needs more.
+# The syntax of a query is read up to this length; a longer text is pasted text, searched
+# for its key terms (`_pasted`), never through a parser.
 MAX_QUERY_CHARS = 1000
-MAX_QUERY_TERMS = 60
-# A fuzzy term with more edits than this matches nearly every word and takes ages.
-MAX_FUZZY_EDITS = 2
+# Pasted text beyond this is not read: the key terms of a case note or a page of a report
+# are in its first 20,000 characters.
+MAX_PASTE_CHARS = 20_000
 # Words a fuzzy or prefix term may expand to; past this the query is too vague to help.
 MAX_EXPANSIONS = 200
 # Key terms taken from a report (its summary, and up to SIMILAR_PAGES pages) to find others.
@@ -43,19 +59,9 @@ CANDIDATES = 2000
 # The most documents ranked before grouping them by report (see `_run`).
 MAX_CANDIDATES = 5000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-# The free-text path (see `free_text_words`); every figure here was tuned on Cranfield with
-# benchmarks/relevance.py, and the README's "Search quality" says what each one moved.
-FREE_TEXT_MIN_WORDS = 4
-# A title counts like body text in a question: long questions name the subject in many
-# words, and a title boost lets one of them outweigh the rest.
-# Organisation and author names are left out of a question's fields: they seldom carry its
-# subject, and every field multiplies the work of an any-word query (each word is looked up
-# in each field).
-FREE_TEXT_BOOSTS = {"title": 1.0, "summary": FIELD_BOOSTS["summary"], "body": 1.0}
-FEEDBACK_DOCS = 5  # best pages whose key terms widen a question
-FEEDBACK_TERMS = 20
-FEEDBACK_WEIGHT = 0.6  # of the strongest key term, relative to a typed word
+# "Did you mean": a correction must be written this many times more often than the typed word
+# (which is usually written nowhere): a rare word is more often the subject than a typo.
+SPELLING_RATIO = 20
 # Words that give a question its form, not its subject.
 QUESTION_WORDS = frozenset(
     """
@@ -67,19 +73,37 @@ QUESTION_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 _PLAIN_WORD = re.compile(r"[^\W_][\w'\u2019-]*")
-# Anything that makes a query more than plain words.
-_SYNTAX = re.compile(r"""["():\[\]{}*?~^]|(?:^|\s)[+-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b""")
-# A plain word of the query: not a field name, not a wildcard or fuzzy term.
-_WORD = re.compile(r"(?<![\w:*~])[A-Za-z][A-Za-z']{2,}(?![\w:*~])")
-# Field names a person may use in a query (and their aliases, see make_parser).
-QUERY_FIELDS = frozenset({"title", "summary", "body", "org", "organization", "organisation",
-                          "author", "authors", "by", "year"})
-# `name:` outside quotes, at the start of a word (so "10:30" or "http://" are not fields).
-_FIELD_NAME = re.compile(r'(?<![\w"])([A-Za-z_]+):(?!//)')
-_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 _SPELL_FIELDS = ("body", "summary", "title")
 _YEARS = re.compile(r"^\s*(\d{4})\s*(?:(?:-|\u2013|\.\.|to)\s*(\d{4})\s*)?$")
 
+
+@dataclass(frozen=True)
+class Ranking:
+    """The levers of ranking, each measured by benchmarks/relevance.py on two collections
+    (README, "Search quality"); the defaults are the values kept."""
+
+    # A query of plain words with at least this many content words is a question: any word
+    # may match, ranked by BM25 over all of them; shorter ones need all their words.
+    question_words: int = 4
+    # A title counts like body text in a question: long questions name the subject in many
+    # words, and a title boost lets one of them outweigh the rest. Organisation and author
+    # names are left out of a question's fields: they seldom carry its subject.
+    question_boosts: tuple[tuple[str, float], ...] = (
+        ("title", 1.0), ("summary", FIELD_BOOSTS["summary"]), ("body", 1.0))
+    # How a question counts a word written with inner marks ("interference-free"): "" as a
+    # phrase, "terms" as its parts, "phrase" as its parts and the phrase.
+    question_split: str = "terms"
+    # Pseudo-relevance feedback: the key terms of the best pages widen a question.
+    feedback_docs: int = 5
+    feedback_terms: int = 20
+    feedback_weight: float = 0.6  # of the strongest key term, relative to a typed word
+    # Key terms of pasted text.
+    pasted_terms: int = 30
+    b: float = B
+    k1: float = K1
+
+
+RANKING = Ranking()
 
 @dataclass(frozen=True)
 class Hit:
@@ -130,10 +154,15 @@ class SearchResults:
     results: tuple[Hit, ...]
     # Every matching report's id (not in the JSON): what facets count.
     matched: frozenset[str] = _field(default=frozenset(), compare=False)
+    # What a person should know about how the query was read ("only the first 20,000
+    # characters..."); "also searched" expansions.
+    notes: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "fallback": self.fallback,
-                "suggestion": self.suggestion, "results": [r.to_json() for r in self.results]}
+                "suggestion": self.suggestion, "also_searched": list(self.also),
+                "notes": list(self.notes), "results": [r.to_json() for r in self.results]}
 
 
 def parse_years(value: str | int | tuple[int, int] | None) -> tuple[int, int] | None:
@@ -152,122 +181,135 @@ def parse_years(value: str | int | tuple[int, int] | None) -> tuple[int, int] | 
     return min(first, last), max(first, last)
 
 
-def clean_query(query: str) -> str:
+@dataclass(frozen=True)
+class Cleaned:
+    """A query as it will be read: control characters gone, pasted text cut to its limit."""
+
+    text: str
+    pasted: bool  # longer than MAX_QUERY_CHARS: read for its key terms, not its syntax
+    cut: bool  # longer than MAX_PASTE_CHARS: only the first part is read
+
+
+def clean_query(query: str) -> Cleaned:
     text = _CONTROL.sub(" ", query).strip()
-    if not text:
+    if not text or not plain_words(text[:MAX_PASTE_CHARS]):
         raise QueryError("Type some words to search for, e.g. splib search \"T visa\".")
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(
-            f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}. "
-            "Search for its key words or a phrase instead."
-        )
-    return text
+    cut = len(text) > MAX_PASTE_CHARS
+    text = text[:MAX_PASTE_CHARS]
+    return Cleaned(text=text, pasted=len(text) > MAX_QUERY_CHARS, cut=cut)
 
 
-def make_parser(schema: Any, any_word: bool = False,
-                boosts: dict[str, float] | None = None) -> Any:
-    from whoosh import qparser
+class _Compiler:
+    """Turns a query tree (`query.py`) into a Whoosh query over the fields in `boosts`."""
 
-    group = qparser.OrGroup.factory(0.9) if any_word else qparser.AndGroup
-    boosts = boosts or FIELD_BOOSTS
-    parser = qparser.MultifieldParser(list(boosts), schema, fieldboosts=boosts, group=group)
-    parser.add_plugin(qparser.FuzzyTermPlugin())
-    # "+word"/"-word" only at the start of a word: "anti-trafficking" stays one term.
-    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
-                                              minusexpr=r"(?<![^\s(])-"))
-    parser.add_plugin(qparser.FieldAliasPlugin({
-        "org": ["organization", "organisation"], "author": ["authors", "by"],
-    }))
-    return parser
+    def __init__(self, searcher: Any, vocabulary: Vocabulary,
+                 boosts: dict[str, float], split: str = "") -> None:
+        self.split = split
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.schema = searcher.schema
+        self.vocabulary = vocabulary
+        self.boosts = boosts
 
+    def node(self, node: Node) -> Any:
+        """The Whoosh query for `node`, or None when it holds no searchable word."""
+        from whoosh import query as wq
 
-def parse_query(schema: Any, text: str, any_word: bool = False,
-                boosts: dict[str, float] | None = None) -> Any:
-    """Parse `text` into a Whoosh query; raise `QueryError` with a one-line reason."""
-    from whoosh import query as wq
+        if isinstance(node, Word):
+            return self.word(node)
+        if isinstance(node, Phrase):
+            return self.phrase(node.words, node.field)
+        if isinstance(node, YearRange):
+            return wq.NumericRange("year", node.first, node.last)
+        if isinstance(node, Not):
+            inner = self.node(node.node)
+            return wq.Not(inner) if inner is not None else None
+        parts = [q for q in (self.node(n) for n in node.nodes) if q is not None]
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0] if not isinstance(parts[0], wq.Not) else wq.And(parts)
+        return wq.And(parts) if isinstance(node, AllOf) else wq.Or(parts)
 
-    for name in _FIELD_NAME.findall(text):
-        if name.lower() not in QUERY_FIELDS:
-            raise QueryError(
-                f"Unknown field {name}: in the query. Fields you can name: "
-                f"{', '.join(sorted(QUERY_FIELDS))} (e.g. title:visa, year:2013)."
-            )
+    def fields(self, field: str | None) -> list[tuple[str, float]]:
+        if field is None:
+            return list(self.boosts.items())
+        return [(field, 1.0)]
 
-    try:
-        q = make_parser(schema, any_word, boosts).parse(text)
-    except Exception as exc:  # Whoosh's parser raises assorted errors on odd input
-        raise QueryError(f"Could not read the query ({_words(exc)}). "
-                         "Check its quotes, brackets and field names.") from None
-    if q is None or q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-        raise QueryError("Nothing to search for: the query holds only very common words or "
-                         "operators. Add a word that says what you are looking for.")
-    terms = list(q.iter_all_terms()) if hasattr(q, "iter_all_terms") else []
-    if len(terms) > MAX_QUERY_TERMS * len(TEXT_FIELDS):
-        raise QueryError(f"The query has too many words; use at most {MAX_QUERY_TERMS}.")
-    return _tame(q)
+    def analyze(self, field: str, text: str) -> list[str]:
+        return [t.text for t in self.schema[field].analyzer(text)]
 
+    def word(self, word: Word) -> Any:
+        from whoosh import query as wq
 
-def _tame(q: Any) -> Any:
-    """Clamp what would make one query slow: fuzzy edits beyond MAX_FUZZY_EDITS."""
-    from whoosh import query as wq
+        if word.prefix or word.edits:
+            clauses = [self.expanded(word, f, b) for f, b in self.fields(word.field)]
+            found = [c for c in clauses if c is not None]
+            return wq.Or(found) if found else None
+        if self.split:
+            return self.split_word(word)
+        return self.phrase((word.text,), word.field)
 
-    if isinstance(q, wq.FuzzyTerm):
-        q.maxdist = min(int(q.maxdist), MAX_FUZZY_EDITS)
-        q.prefixlength = max(int(q.prefixlength), 1)
-        return q
-    return _apply(q, _tame)
+    def split_word(self, word: Word) -> Any:
+        """A word that analyzes to several ("interference-free") as each of its parts, the
+        way BM25 over all the words of a question counts them; with "phrase", the parts
+        standing together also count."""
+        from whoosh import query as wq
 
+        clauses: list[Any] = []
+        for name, boost in self.fields(word.field):
+            stems = self.analyze(name, word.text)
+            clauses.extend(wq.Term(name, s, boost=boost) for s in stems)
+            if len(stems) > 1 and self.split == "phrase":
+                clauses.append(wq.Phrase(name, stems, boost=boost))
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
-def _apply(q: Any, fn: Any) -> Any:
-    """`q.apply(fn)` that keeps an `Or`'s coordination `scale` and `minmatch`, which Whoosh's
-    compound `apply` drops (the any-word bonus for documents matching more words)."""
-    if q.is_leaf():
-        return q
-    out = q.apply(fn)
-    for attr in ("scale", "minmatch"):
-        if hasattr(q, attr):
-            setattr(out, attr, getattr(q, attr))
-    return out
+    def phrase(self, words: tuple[str, ...], field: str | None) -> Any:
+        """The words as a term or, when they analyze to several ("H-2A", "T visa"), as a
+        phrase, in each field."""
+        from whoosh import query as wq
 
+        clauses = []
+        for name, boost in self.fields(field):
+            stems = self.analyze(name, " ".join(words))
+            if len(stems) == 1:
+                clauses.append(wq.Term(name, stems[0], boost=boost))
+            elif stems:
+                clauses.append(wq.Phrase(name, stems, boost=boost))
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
-def _expand(q: Any, reader: Any, text: str, written: tuple[str, ...]) -> Any:
-    """Expand fuzzy and prefix terms of the stemmed fields through the words as written.
+    def expanded(self, word: Word, field: str, boost: float) -> Any:
+        """`word*` or `word~N` in one field.
 
-    Whoosh matches `word~` against the unstemmed spelling words of a field but then looks the
-    matches up as stems, so "cerification~" found nothing; here the typed word is matched
-    against the written words and each match is turned into its stem.
-    """
-    from whoosh import query as wq
+        The text fields are stemmed, so a typed prefix or a misspelling is matched against
+        the words as written and each match is looked up as its stem ("cerification~" finds
+        "certification", stored as "certif"); names are matched as they are.
+        """
+        from whoosh import query as wq
 
-    if isinstance(q, (wq.FuzzyTerm, wq.Prefix)) and q.fieldname in _SPELL_FIELDS:
-        words: list[str]
-        if isinstance(q, wq.FuzzyTerm):
-            typed = re.sub(r"~\d*$", "", text[q.startchar:q.endchar]).rsplit(":", 1)[-1]
-            typed = typed.strip().lower()
-            if len(typed) <= q.prefixlength:
-                return wq.NullQuery  # "~" alone, or nothing but the prefix: no word to fuzz
-            if q.fieldname == "body":
-                words = near(written, typed, q.maxdist, q.prefixlength, MAX_EXPANSIONS)
-            else:
-                words = reader.terms_within(q.fieldname, typed, q.maxdist,
-                                            prefix=q.prefixlength)
-        elif q.fieldname == "body":
-            words = starting(written, q.text, MAX_EXPANSIONS)
+        typed = word.text.lower()
+        if field not in _SPELL_FIELDS:
+            if word.prefix:
+                return wq.Prefix(field, typed, boost=boost)
+            return wq.FuzzyTerm(field, typed, boost=boost, maxdist=word.edits, prefixlength=1)
+        if word.prefix:
+            written = starting(self.vocabulary, typed, MAX_EXPANSIONS)
         else:
-            spell = "spell_" + q.fieldname
-            words = [b.decode("utf-8") for b in reader.expand_prefix(spell, q.text)]
+            written = near(self.vocabulary, typed, word.edits, 1, MAX_EXPANSIONS)
+            written.append(typed)
         stems: set[str] = set()
-        for word in words:
-            stemmed = stem(word.lower())
+        for each in written:
+            stemmed = stem(each)
             if stemmed is not None:
                 stems.add(stemmed)
-            if len(stems) >= MAX_EXPANSIONS:
-                break
-        terms = [wq.Term(q.fieldname, stem, boost=q.boost) for stem in sorted(stems)]
-        if isinstance(q, wq.Prefix):
-            terms.append(q)  # stems that start with the prefix, too
-        return wq.Or(terms) if terms else wq.NullQuery
-    return _apply(q, lambda sub: _expand(sub, reader, text, written))
+        terms = [wq.Term(field, s, boost=boost) for s in sorted(stems)]
+        if word.prefix:
+            terms.append(wq.Prefix(field, typed, boost=boost))  # stems that start with it
+        return wq.Or(terms) if terms else None
 
 
 def make_filter(org: str | None, years: tuple[int, int] | None,
@@ -295,82 +337,160 @@ def make_filter(org: str | None, years: tuple[int, int] | None,
 def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
            year: str | int | tuple[int, int] | None = None,
            more_like_this: int = 0, offset: int = 0,
-           within: Collection[str] | None = None) -> SearchResults:
+           within: Collection[str] | None = None, ranking: Ranking = RANKING) -> SearchResults:
     """Search the open index `ix`; see the module docstring. `offset` skips that many of the
     best reports (paging); `within` keeps only the reports with those ids."""
     if limit < 1 or pages < 0 or offset < 0:
         raise QueryError("--limit must be at least 1, --pages and the offset at least 0.")
-    text = clean_query(query)
+    cleaned = clean_query(query)
+    text = cleaned.text
     flt = make_filter(org, parse_years(year), within)
     wanted = offset + limit
-    with ix.searcher(weighting=LibraryBM25()) as searcher:
-        reader = searcher.reader()
-        written = load(str(ix.storage.folder))
-        words = free_text_words(text)
+    notes: list[str] = []
+    if cleaned.cut:
+        notes.append(f"Only the first {MAX_PASTE_CHARS:,} characters of the text were read.")
+    with ix.searcher(weighting=LibraryBM25(B=ranking.b, K1=ranking.k1)) as searcher:
+        folder = str(ix.storage.folder)
+        vocabulary = load(folder)
+        glossary = load_acronyms(folder)
+        also: tuple[str, ...] = ()
+        parsed = None if cleaned.pasted else parse(text)
+        question = None if parsed is None else question_words(parsed, ranking)
         fallback = False
-        if words:
-            # A question in plain words: any word may match, ranked by BM25 over all of them,
-            # then widened by the words that the best pages share (pseudo-relevance feedback).
-            plain = " ".join(words)
-            q = _expand(parse_query(ix.schema, plain, any_word=True, boosts=FREE_TEXT_BOOSTS),
-                        reader, plain, written)
-            marked = query_terms(q)  # the feedback's words rank but are not highlighted
-            grouped, matched = _run(searcher, _feedback(searcher, q, flt), flt, wanted, pages)
+        suggestion = None
+        if parsed is None or question is not None:
+            # Pasted text or a question in plain words: any word may match, ranked by BM25
+            # over all of them, then widened by the words the best pages share
+            # (pseudo-relevance feedback; those rank but are not highlighted).
+            compiler = _Compiler(searcher, vocabulary, dict(ranking.question_boosts),
+                                 split=ranking.question_split)
+            if parsed is None:
+                q = _pasted(compiler, text, ranking)
+            else:
+                assert question is not None
+                corrected = _corrections(searcher, vocabulary, question)
+                if corrected:
+                    suggestion = _replace_words(text, corrected)
+                widened, also = with_acronyms(AllOf(tuple(question)), glossary)
+                asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
+                q = compiler.node(AnyOf(asked + tuple(Word(w) for w in corrected.values())))
+            if q is None:
+                raise QueryError("Nothing to search for: the text holds only very common "
+                                 "words. Add a word that says what you are looking for.")
+            marked = query_terms(q)
+            grouped, matched = _run(searcher, _feedback(searcher, q, flt, ranking), flt,
+                                    wanted, pages)
         else:
-            q = _expand(parse_query(ix.schema, text), reader, text, written)
+            compiler = _Compiler(searcher, vocabulary, FIELD_BOOSTS)
+            node, also = with_acronyms(parsed.node, glossary)
+            q = compiler.node(node)
+            if q is None:
+                raise QueryError("Nothing to search for: the query holds only very common "
+                                 "words or operators. Add a word that says what you are "
+                                 "looking for.")
             grouped, matched = _run(searcher, q, flt, wanted, pages)
             if not grouped:
-                loose = _expand(parse_query(ix.schema, text, any_word=True), reader, text,
-                                written)
-                if loose != q:
-                    q = loose
+                loose = _loosen(node)
+                if loose is not None:
+                    q = compiler.node(loose)
                     grouped, matched = _run(searcher, q, flt, wanted, pages)
                     fallback = bool(grouped)
             marked = query_terms(q)
-        # A long question gets "Did you mean" only when it found nothing: its rare words are
-        # more often the subject than a typo, and correcting each costs a word-graph walk.
-        suggestion = _suggest(searcher, text, flt, written) \
-            if not words or not grouped else None
+            corrected = _corrections(searcher, vocabulary, leaves(parsed.node))
+            if corrected:
+                suggestion = _checked(searcher, vocabulary, _replace_words(text, corrected), flt)
         results = tuple(_hit(searcher, rid, docs, pages, marked)
                         for rid, docs in list(grouped.items())[offset:wanted])
         if more_like_this:
             results = tuple(replace(hit, more_like_this=tuple(
                 _similar(searcher, hit.id, more_like_this))) for hit in results)
     return SearchResults(query=query, total=len(matched), fallback=fallback,
-                         suggestion=suggestion, results=results, matched=matched)
+                         suggestion=suggestion, results=results, matched=matched,
+                         notes=tuple(notes), also=also)
 
 
-def free_text_words(text: str) -> list[str] | None:
+def question_words(parsed: Parsed, ranking: Ranking = RANKING) -> list[Word | Phrase] | None:
     """The content words of a plain-language question, or None for a keyword query.
 
-    A query with no syntax (quotes, fields, operators, wildcards, brackets) and at least
-    FREE_TEXT_MIN_WORDS words once question words are dropped is a question: "what problems of
-    heat conduction in composite slabs have been solved so far".
+    A query with no syntax and at least `ranking.question_words` words once question words
+    are set aside is a question: "what problems of heat conduction in composite slabs have
+    been solved so far?".
     """
-    if _SYNTAX.search(text):
+    if parsed.syntax:
         return None
-    words = [w for w in _PLAIN_WORD.findall(text) if w.lower() not in QUESTION_WORDS]
-    return words if len(words) >= FREE_TEXT_MIN_WORDS else None
+    found = [leaf for leaf in leaves(parsed.node)
+             if not (isinstance(leaf, Word) and leaf.text.lower() in QUESTION_WORDS)]
+    return found if len(found) >= ranking.question_words else None
 
 
-def _feedback(searcher: Any, q: Any, flt: Any) -> Any:
+def _loosen(node: Node) -> Node | None:
+    """The any-word version of an all-words query (its exclusions kept), or None when there
+    is nothing to loosen."""
+    if not isinstance(node, AllOf):
+        return None
+    positive = tuple(n for n in node.nodes if not isinstance(n, Not))
+    negative = tuple(n for n in node.nodes if isinstance(n, Not))
+    if len(positive) < 2:
+        return None
+    return AllOf((AnyOf(positive), *negative)) if negative else AnyOf(positive)
+
+
+def _pasted(compiler: _Compiler, text: str, ranking: Ranking) -> Any:
+    """Pasted text as "reports like this text": its words weighed against the library
+    (term frequency, dampened, times inverse document frequency), the strongest kept.
+
+    One pass over the text and one lookup per distinct word: linear in the text's length.
+    """
+    import math
+    from collections import Counter
+
+    from whoosh import query as wq
+
+    stems = Counter(compiler.analyze("body", text))
+    reader = compiler.reader
+    docs = max(1, int(reader.doc_count()))
+    weights: dict[str, float] = {}
+    for term, count in stems.items():
+        if not _is_word(term):
+            continue
+        df = reader.doc_frequency("body", term) + reader.doc_frequency("summary", term)
+        if df:
+            weights[term] = (1 + math.log(count)) * math.log(1 + docs / df)
+    if not weights:
+        return None
+    best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:ranking.pasted_terms]
+    top = best[0][1]
+    return wq.Or([wq.Term(field, term, boost=boost * weight / top)
+                  for term, weight in best for field, boost in compiler.boosts.items()])
+
+
+def _is_word(term: str) -> bool:
+    """A word worth weighing or showing: not a bare number, a year or a lone letter."""
+    return len(term) > 1 and not any(c.isdigit() for c in term)
+
+
+def _feedback(searcher: Any, q: Any, flt: Any, ranking: Ranking) -> Any:
     """`q` widened by the key terms of its best pages (which rank, but are not highlighted:
     the person did not type them)."""
     from whoosh import query as wq
 
+    if not ranking.feedback_docs or not ranking.feedback_terms:
+        return q
     try:
-        first = searcher.search(q, filter=flt, limit=FEEDBACK_DOCS * 3)
-        docnums = [hit.docnum for hit in first if hit.get("body")][:FEEDBACK_DOCS]
+        first = searcher.search(q, filter=flt, limit=ranking.feedback_docs * 3)
+        docnums = [hit.docnum for hit in first if hit.get("body")][:ranking.feedback_docs]
         if not docnums:
             return q
-        terms = searcher.key_terms(docnums, "body", numterms=FEEDBACK_TERMS)
+        terms = [(t, s) for t, s in searcher.key_terms(docnums, "body",
+                                                        numterms=ranking.feedback_terms * 2)
+                 if _is_word(t)][:ranking.feedback_terms]
     except Exception as exc:  # feedback is a refinement; the plain query still answers
         log.debug("feedback skipped: %s", exc)
         return q
     if not terms:
         return q
     top = terms[0][1] or 1.0
-    expansion = [wq.Term("body", term, boost=FEEDBACK_WEIGHT * score / top)
+    expansion = [wq.Term("body", term, boost=ranking.feedback_weight * score / top)
                  for term, score in terms]
     return wq.Or([q, wq.Or(expansion)])
 
@@ -397,8 +517,11 @@ def _similar(searcher: Any, report_id: str, limit: int) -> list[Similar]:
         having = having[:SIMILAR_PAGES]
         texts += [text for _, text in having]
         if having:
-            for term, score in searcher.key_terms([d for d, _ in having], field,
-                                                  numterms=SIMILAR_TERMS):
+            keys = searcher.key_terms([d for d, _ in having], field,
+                                      numterms=SIMILAR_TERMS * 2)
+            # Words tie reports together; numbers, years and lone letters tie every report
+            # to every other ("2021", "10").
+            for term, score in [(t, s) for t, s in keys if _is_word(t)][:SIMILAR_TERMS]:
                 weights[(field, term)] = score
     if not weights:
         return []
@@ -524,40 +647,53 @@ def _report_mask(searcher: Any, q: Any) -> tuple[Any, Any]:
     return q, wq.Or([wq.Term("report", report_id) for report_id in excluded])
 
 
-def _suggest(searcher: Any, text: str, flt: Any, written: tuple[str, ...]) -> str | None:
-    """The query with misspelt words corrected, when a correction finds results.
-
-    Words are corrected as typed (against the written words of the pages, and the unstemmed
-    `spell_*` fields of titles and summaries), not as stems: "traffiking" becomes
-    "trafficking", not the stem "traffic".
-    """
+def _corrections(searcher: Any, vocabulary: Vocabulary,
+                 nodes: list[Word | Phrase] | list[Node]) -> dict[str, str]:
+    """Typed words the library never writes, each with the written word it most likely
+    meant: within two edits, written far more often (SPELLING_RATIO), the closer and the more
+    frequent first. "trafficing" -> "trafficking", although its stem "traffic" is a word."""
     reader = searcher.reader()
-    analyzer = text_analyzer()
-    changed = False
+    fixes: dict[str, str] = {}
+    for node in nodes:
+        if not isinstance(node, Word) or node.prefix or node.edits \
+                or node.field not in (None, *_SPELL_FIELDS):
+            continue
+        typed = node.text.lower()
+        if len(typed) < 3 or not typed.isalpha() or typed in fixes:
+            continue
+        have = vocabulary.count(typed)
+        if not vocabulary and any((f, typed) in reader for f in _SPELL_FIELDS):
+            continue  # an index without counts: a word it holds is not a typo
+        own = stem(typed)
+        best: tuple[float, str] | None = None
+        for distance in (1, 2):
+            for word in near(vocabulary, typed, distance, 1, 20):
+                count = vocabulary.count(word)
+                if not count or count < SPELLING_RATIO * have or stem(word) == own:
+                    continue
+                # A second edit must be ten times as common to beat a first.
+                score = count / (10 ** (distance - 1))
+                if best is None or (score, word) > best:
+                    best = (score, word)
+            if best is not None:
+                break
+        if best is not None:
+            fixes[typed] = best[1]
+    return fixes
 
-    def fix(match: re.Match[str]) -> str:
-        nonlocal changed
-        word = match.group(0)
-        if word in _OPERATORS:
-            return word
-        stems = [t.text for t in analyzer(word)]
-        if not stems or any((f, stems[0]) in reader for f in _SPELL_FIELDS):
-            return word
-        found = near(written, word.lower(), 2, 1, 1)
-        for field in ("summary", "title"):
-            found = found or reader.corrector(field).suggest(word.lower(), limit=1, maxdist=2,
-                                                             prefix=1)
-        if found:
-            changed = True
-            return str(found[0])
-        return word
 
+def _replace_words(text: str, fixes: dict[str, str]) -> str:
+    """`text` with each typed word in `fixes` replaced, everything else as typed."""
+    return re.sub(r"[^\W\d_]+", lambda m: fixes.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _checked(searcher: Any, vocabulary: Vocabulary, corrected: str, flt: Any) -> str | None:
+    """`corrected` if it finds reports, else None: a suggestion that finds nothing helps no
+    one."""
     try:
-        corrected = _WORD.sub(fix, text)
-        if not changed:
-            return None
-        q = parse_query(searcher.schema, corrected)
-        if not searcher.search(q, filter=flt, limit=1):
+        compiler = _Compiler(searcher, vocabulary, FIELD_BOOSTS)
+        q = compiler.node(parse(corrected).node)
+        if q is None or not searcher.search(q, filter=flt, limit=1):
             return None
     except Exception:  # spelling help must never cost the answer
         return None
@@ -566,10 +702,12 @@ def _suggest(searcher: Any, text: str, flt: Any, written: tuple[str, ...]) -> st
 
 @dataclass(frozen=True)
 class QueryTerms:
-    """The indexed words a query looks for, by field, and its prefixes (`word*`)."""
+    """The indexed words a query looks for, by field: words, prefixes (`word*`) and phrases
+    ("T visa": highlighted only where its words stand together)."""
 
     words: dict[str, frozenset[str]]
     prefixes: dict[str, frozenset[str]]
+    phrases: dict[str, frozenset[tuple[str, ...]]] = _field(default_factory=dict)
 
 
 def query_terms(q: Any) -> QueryTerms:
@@ -577,16 +715,18 @@ def query_terms(q: Any) -> QueryTerms:
 
     words: dict[str, set[str]] = {}
     prefixes: dict[str, set[str]] = {}
+    phrases: dict[str, set[tuple[str, ...]]] = {}
     for leaf in q.leaves():
         field = str(getattr(leaf, "fieldname", ""))
         if isinstance(leaf, wq.Prefix):
             prefixes.setdefault(field, set()).add(leaf.text)
         elif isinstance(leaf, wq.Phrase):
-            words.setdefault(field, set()).update(leaf.words)
+            phrases.setdefault(field, set()).add(tuple(leaf.words))
         elif isinstance(leaf, wq.Term) and isinstance(leaf.text, str):
             words.setdefault(field, set()).add(leaf.text)
     return QueryTerms(words={f: frozenset(w) for f, w in words.items()},
-                      prefixes={f: frozenset(p) for f, p in prefixes.items()})
+                      prefixes={f: frozenset(p) for f, p in prefixes.items()},
+                      phrases={f: frozenset(p) for f, p in phrases.items()})
 
 
 def _hit(searcher: Any, report_id: str, docs: list[tuple[float, int]], pages: int,
@@ -607,13 +747,15 @@ def _hit(searcher: Any, report_id: str, docs: list[tuple[float, int]], pages: in
             entry = fields
             summary = make_snippet(fields.get("summary", ""),
                                    marked.words.get("summary", frozenset()), None, None,
-                                   marked.prefixes.get("summary", ()))
+                                   marked.prefixes.get("summary", ()),
+                                   marked.phrases.get("summary", ()))
         elif len(snippets) < pages and tried < pages * 3:
             # A page that matched only through the repeated title has nothing to show.
             tried += 1
             snip = make_snippet(fields.get("body", ""), marked.words.get("body", frozenset()),
                                 fields["page"], fields.get("label"),
-                                marked.prefixes.get("body", ()))
+                                marked.prefixes.get("body", ()),
+                                marked.phrases.get("body", ()))
             if snip is not None:
                 snippets.append(snip)
     if summary is not None:

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .schema import TOKEN_PATTERN
+
 SNIPPET_CHARS = 260  # the passage shown
 SNIPPET_LEAD = 100  # characters kept before the first matched word
-_WORD = re.compile(r"\w+")
+# The index's own cut of words (schema.TOKEN_PATTERN), so that what is highlighted is what
+# matched.
+_WORD = re.compile(TOKEN_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -49,24 +53,34 @@ def _analyzer() -> Any:
     return text_analyzer()
 
 
-def find(text: str, terms: Collection[str], prefixes: Collection[str] = ()) \
-        -> list[tuple[int, int, str]]:
-    """(start, end, stem) of every word of `text` that matches `terms` or a prefix."""
-    found = []
+def find(text: str, terms: Collection[str], prefixes: Collection[str] = (),
+         phrases: Collection[tuple[str, ...]] = ()) -> list[tuple[int, int, str]]:
+    """(start, end, stem) of every word of `text` that matches `terms` or a prefix, and of
+    the words of every place where a phrase's words stand together (stop words between them
+    skipped, as the index skips them)."""
+    words = []
     for match in _WORD.finditer(text):
         stemmed = stem(match.group().lower())
-        if stemmed is None:
+        if stemmed is not None:
+            words.append((match.start(), match.end(), stemmed))
+    hit = [stemmed in terms or any(stemmed.startswith(p) for p in prefixes)
+           for _, _, stemmed in words]
+    for phrase in phrases:
+        size = len(phrase)
+        if not size:
             continue
-        if stemmed in terms or any(stemmed.startswith(p) for p in prefixes):
-            found.append((match.start(), match.end(), stemmed))
-    return found
+        for i in range(len(words) - size + 1):
+            if all(words[i + k][2] == phrase[k] for k in range(size)):
+                hit[i:i + size] = [True] * size
+    return [w for w, on in zip(words, hit, strict=True) if on]
 
 
 def make_snippet(text: str, terms: Collection[str], page: int | None, label: str | None,
-                 prefixes: Collection[str] = ()) -> Snippet | None:
+                 prefixes: Collection[str] = (),
+                 phrases: Collection[tuple[str, ...]] = ()) -> Snippet | None:
     """The passage of `text` with the most distinct query words (the earliest on ties), or
     None when no query word is on it."""
-    matches = find(text, terms, prefixes) if text else []
+    matches = find(text, terms, prefixes, phrases) if text else []
     if not matches:
         return None
     best, best_score = 0, (-1, -1)

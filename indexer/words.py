@@ -1,17 +1,20 @@
-"""The words the reports are written in, for "Did you mean" and for `word~` and `word*`.
+"""The words the reports are written in, with how often: for "Did you mean", `word~`, `word*`.
 
 Whoosh can keep such a list itself (`spelling=True`), but for the page text that nearly halves
 indexing speed (benchmarks/run_all.py: 417 documents a second with it, 760 without), since it
-writes every word a second time into a word graph. Here the build collects the distinct
-written words of the pages in a set and saves them, sorted, beside the index (`words.txt`);
-Whoosh's `ListCorrector` walks that sorted list with a Levenshtein automaton.
+writes every word a second time into a word graph. Here the build counts the distinct written
+words of the pages, titles and summaries and saves them, sorted, beside the index
+(`words.txt`, one `word<TAB>count` a line); Whoosh's `ListCorrector` walks that sorted list
+with a Levenshtein automaton. The counts let "Did you mean" prefer a word people write often
+over a rare spelling: `trafficing` is within two edits of both `trafficking` and `traffic`.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,42 +23,69 @@ WORDS_FILE = "words.txt"
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-class WordCollector:
-    """Distinct lower-cased written words of the texts added."""
+@dataclass(frozen=True)
+class Vocabulary:
+    """The library's written words, sorted, and how many times each is written."""
 
-    def __init__(self, words: Iterable[str] = ()) -> None:
-        self.words: set[str] = set(words)
+    words: tuple[str, ...]
+    counts: dict[str, int]
+
+    def count(self, word: str) -> int:
+        return self.counts.get(word, 0)
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+
+EMPTY = Vocabulary((), {})
+
+
+class WordCollector:
+    """Counts of the lower-cased written words of the texts added."""
+
+    def __init__(self, start: Vocabulary = EMPTY) -> None:
+        self.counts: Counter[str] = Counter(start.counts)
 
     def add(self, text: str) -> None:
-        self.words.update(_WORD.findall(text.lower()))
+        if text:
+            self.counts.update(_WORD.findall(text.lower()))
 
     def save(self, folder: Path) -> None:
-        (folder / WORDS_FILE).write_text("\n".join(sorted(self.words)), encoding="utf-8")
+        (folder / WORDS_FILE).write_text(
+            "\n".join(f"{word}\t{self.counts[word]}" for word in sorted(self.counts)),
+            encoding="utf-8")
 
 
 @lru_cache(maxsize=4)
-def load(folder: str) -> tuple[str, ...]:
-    """The sorted word list of the index generation in `folder` (empty if it has none)."""
+def load(folder: str) -> Vocabulary:
+    """The vocabulary of the index generation in `folder` (empty if it has none; a line
+    without a count, as older generations wrote them, counts once)."""
     try:
         text = (Path(folder) / WORDS_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ()
-    return tuple(text.split("\n")) if text else ()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return EMPTY
+    counts: dict[str, int] = {}
+    for line in text.split("\n"):
+        word, _, count = line.partition("\t")
+        if word:
+            counts[word] = int(count) if count.isdigit() else 1
+    return Vocabulary(tuple(sorted(counts)), counts)
 
 
-def near(words: tuple[str, ...], word: str, maxdist: int, prefix: int,
+def near(vocabulary: Vocabulary, word: str, maxdist: int, prefix: int,
          limit: int) -> list[str]:
-    """Up to `limit` words of `words` within `maxdist` edits of `word`, closest first."""
+    """Up to `limit` words of `vocabulary` within `maxdist` edits of `word`, closest first."""
     from whoosh.spelling import ListCorrector
 
-    if not words:
+    if not vocabulary:
         return []
-    return [str(w) for w in ListCorrector(list(words)).suggest(word, limit=limit,
-                                                               maxdist=maxdist, prefix=prefix)]
+    return [str(w) for w in ListCorrector(list(vocabulary.words)).suggest(
+        word, limit=limit, maxdist=maxdist, prefix=prefix)]
 
 
-def starting(words: tuple[str, ...], prefix: str, limit: int) -> list[str]:
-    """Up to `limit` words of `words` that start with `prefix`."""
+def starting(vocabulary: Vocabulary, prefix: str, limit: int) -> list[str]:
+    """Up to `limit` words of `vocabulary` that start with `prefix`."""
+    words = vocabulary.words
     start = bisect.bisect_left(words, prefix)
     found = []
     for word in words[start:start + limit]:

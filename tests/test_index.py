@@ -121,7 +121,8 @@ def test_cli_search_json_shape(library: Library) -> None:
                                 obj=library)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"query", "total", "fallback", "suggestion", "results"}
+    assert set(data) == {"query", "total", "fallback", "suggestion", "also_searched", "notes",
+                         "results"}
     assert data["query"] == "certification letter" and data["total"] >= 1
     first = data["results"][0]
     assert set(first) == {"id", "title", "organization", "date", "url", "source", "score",
