@@ -1,6 +1,11 @@
-"""Ranking quality on a test collection in BEIR's layout, beside bm25s in the same run.
+"""Ranking quality on test collections in BEIR's layout, beside bm25s in the same run.
 
-    python benchmarks/relevance.py DATASET [--run OUT.trec] [--json OUT.json]
+    python benchmarks/relevance.py DATASET [DATASET ...] [--run OUT.trec] [--json OUT.json]
+    python benchmarks/relevance.py DATASET DATASET --loo
+
+With `--loo` (leave one collection out), each lever of `indexer.search.Ranking` listed in
+LEVERS is tuned on one collection (the best setting of the grid) and the setting chosen is
+scored on the other: a lever that only fits the collection it was tuned on shows there.
 
 DATASET holds `corpus.jsonl` (`_id`, `title`, `text`), `queries.jsonl` (`_id`, `text`) and
 `qrels/test.tsv` (`query-id`, `corpus-id`, `score`, with a header line). Every document is
@@ -29,7 +34,7 @@ from indexer.evaluate import ndcg_at  # noqa: E402
 from indexer.extract import TEXT, Document, Page  # noqa: E402
 from indexer.ingest import EntryStatus  # noqa: E402
 from indexer.schema import make_schema  # noqa: E402
-from indexer.search import search  # noqa: E402
+from indexer.search import RANKING, Ranking, search  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import arguments, save, stamp  # noqa: E402
@@ -77,15 +82,19 @@ def splib_index(corpus: dict[str, tuple[str, str]], folder: Path) -> Any:
     return ix
 
 
-def splib_run(ix: Any, queries: dict[str, str]) -> dict[str, list[tuple[str, float]]]:
+def splib_run(ix: Any, queries: dict[str, str], ranking: Ranking = RANKING,
+              refused: set[str] | None = None) -> dict[str, list[tuple[str, float]]]:
+    """splib's ranking for each query; the ids of queries it refused go into `refused`."""
     from indexer.errors import QueryError
 
     run: dict[str, list[tuple[str, float]]] = {}
     for qid, text in queries.items():
         try:
-            results = search(ix, text, limit=DEPTH, pages=0)
+            results = search(ix, text, limit=DEPTH, pages=0, ranking=ranking)
         except QueryError as exc:
             print(f"query {qid} refused: {exc}", file=sys.stderr)
+            if refused is not None:
+                refused.add(qid)
             run[qid] = []
             continue
         run[qid] = [(hit.id, hit.score) for hit in results.results]
@@ -122,12 +131,23 @@ def ranked_ids(run: dict[str, list[tuple[str, float]]]) -> dict[str, list[str]]:
     return {q: [d for d, _ in ranked] for q, ranked in run.items()}
 
 
-def evaluate(dataset: Path, run_path: Path | None = None) -> dict[str, Any]:
+# The grid `--loo` tunes over: each combination of these `Ranking` fields.
+LEVERS: dict[str, tuple[Any, ...]] = {
+    "k1": (0.9, 1.2),
+    "feedback_docs": (3, 5, 10),
+    "feedback_weight": (0.3, 0.6),
+    "feedback_terms": (20, 40),
+}
+
+
+def evaluate(dataset: Path, run_path: Path | None = None,
+             ranking: Ranking = RANKING) -> dict[str, Any]:
     corpus, queries, qrels = load_beir(dataset)
     with tempfile.TemporaryDirectory(prefix="splib-relevance-") as tmp:
         started = time.monotonic()
         ix = splib_index(corpus, Path(tmp))
-        run = splib_run(ix, queries)
+        refused: set[str] = set()
+        run = splib_run(ix, queries, ranking, refused)
         ix.close()
         splib_seconds = time.monotonic() - started
     started = time.monotonic()
@@ -140,6 +160,7 @@ def evaluate(dataset: Path, run_path: Path | None = None) -> dict[str, Any]:
     return {
         "dataset": dataset.name, "documents": len(corpus), "queries": len(queries),
         "judged_queries": len([q for q in qrels if q in queries]),
+        "refused": len(refused),
         "splib_ndcg10": round(splib_score, 4), "bm25s_ndcg10": round(ref_score, 4),
         "ratio": round(splib_score / ref_score, 3) if ref_score else None,
         "splib_seconds": round(splib_seconds, 1), "bm25s_seconds": round(bm25s_seconds, 1),
@@ -147,29 +168,88 @@ def evaluate(dataset: Path, run_path: Path | None = None) -> dict[str, Any]:
     }
 
 
-def table(result: dict[str, Any]) -> str:
-    return "\n".join([
-        "| dataset | engine | nDCG@10 | ratio to bm25s |",
-        "| --- | --- | ---: | ---: |",
-        f"| {result['dataset']} | splib | {result['splib_ndcg10']:.4f} | {result['ratio']:.3f} |",
-        f"| {result['dataset']} | bm25s (reference) | {result['bm25s_ndcg10']:.4f} | 1.000 |",
-        "",
-        f"{result['documents']} documents, {result['judged_queries']} judged queries; measured "
-        f"{result['date']} on {result['machine']}.",
-    ])
+def table(results: list[dict[str, Any]]) -> str:
+    lines = ["| dataset | engine | nDCG@10 | ratio to bm25s | questions refused |",
+             "| --- | --- | ---: | ---: | ---: |"]
+    for r in results:
+        lines.append(f"| {r['dataset']} | splib | {r['splib_ndcg10']:.4f} | {r['ratio']:.3f} "
+                     f"| {r['refused']} |")
+        lines.append(f"| {r['dataset']} | bm25s (reference) | {r['bm25s_ndcg10']:.4f} | 1.000 "
+                     "| 0 |")
+    lines.append("")
+    lines.extend(f"{r['dataset']}: {r['documents']} documents, {r['judged_queries']} judged "
+                 "queries." for r in results)
+    lines.append(f"Measured {results[0]['date']} on {results[0]['machine']}.")
+    return "\n".join(lines)
+
+
+def loo(datasets: list[Path]) -> dict[str, Any]:
+    """Tune LEVERS on each collection, score the choice on the others."""
+    import itertools
+    from dataclasses import replace
+
+    names = list(LEVERS)
+    grid = [dict(zip(names, values, strict=True))
+            for values in itertools.product(*(LEVERS[n] for n in names))]
+    scores: dict[str, list[float]] = {}
+    for dataset in datasets:
+        corpus, queries, qrels = load_beir(dataset)
+        with tempfile.TemporaryDirectory(prefix="splib-relevance-") as tmp:
+            ix = splib_index(corpus, Path(tmp))
+            scores[dataset.name] = [
+                mean_ndcg(ranked_ids(splib_run(ix, queries, replace(RANKING, **setting))),
+                          qrels) for setting in grid]
+            scores[dataset.name + " (production)"] = [
+                mean_ndcg(ranked_ids(splib_run(ix, queries, RANKING)), qrels)]
+            ix.close()
+    rows = []
+    for tuned in datasets:
+        best = max(range(len(grid)), key=lambda i: scores[tuned.name][i])
+        rows.append({"tuned_on": tuned.name, "setting": grid[best],
+                     "ndcg10": {d.name: round(scores[d.name][best], 4) for d in datasets}})
+    both = max(range(len(grid)), key=lambda i: sum(scores[d.name][i] for d in datasets))
+    rows.append({"tuned_on": "all of them (sum)", "setting": grid[both],
+                 "ndcg10": {d.name: round(scores[d.name][both], 4) for d in datasets}})
+    production = {n: getattr(RANKING, n) for n in names}
+    return {"levers": {n: list(v) for n, v in LEVERS.items()}, "rows": rows,
+            "production": {"setting": production, "ndcg10": {
+                d.name: round(scores[d.name + " (production)"][0], 4) for d in datasets}},
+            **stamp()}
+
+
+def loo_table(result: dict[str, Any]) -> str:
+    names = list(result["production"]["ndcg10"])
+    lines = ["| tuned on | setting chosen | " + " | ".join(f"nDCG@10 {n}" for n in names) + " |",
+             "| --- | --- | " + " | ".join("---:" for _ in names) + " |"]
+    for row in [*result["rows"], {"tuned_on": "production (both)", **result["production"]}]:
+        setting = ", ".join(f"{k}={v}" for k, v in row["setting"].items())
+        lines.append(f"| {row['tuned_on']} | {setting} | "
+                     + " | ".join(f"{row['ndcg10'][n]:.4f}" for n in names) + " |")
+    lines.append("")
+    lines.append(f"Grid: {result['levers']}; measured {result['date']} on {result['machine']}.")
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = arguments(__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path, help="a folder in BEIR's layout")
-    parser.add_argument("--run", type=Path, help="write splib's TREC run file here")
+    parser.add_argument("datasets", type=Path, nargs="+", help="folders in BEIR's layout")
+    parser.add_argument("--run", type=Path, help="write splib's TREC run file here (one dataset)")
+    parser.add_argument("--loo", action="store_true",
+                        help="tune the levers on each dataset and score them on the others")
     args = parser.parse_args()
-    if not (args.dataset / "corpus.jsonl").exists():
-        print(f"No BEIR dataset at {args.dataset}.", file=sys.stderr)
-        return 2
-    result = evaluate(args.dataset, args.run)
-    print(table(result))
-    save(args.json, result)
+    for dataset in args.datasets:
+        if not (dataset / "corpus.jsonl").exists():
+            print(f"No BEIR dataset at {dataset}.", file=sys.stderr)
+            return 2
+    if args.loo:
+        found = loo(args.datasets)
+        print(loo_table(found))
+        save(args.json, found)
+        return 0
+    results = [evaluate(d, args.run if len(args.datasets) == 1 else None)
+               for d in args.datasets]
+    print(table(results))
+    save(args.json, results)
     return 0
 
 

@@ -75,14 +75,24 @@ def documents(report: Report, status: EntryStatus,
     summary_parts = [report.summary, *report.topics]
     if report.prepared_for:
         summary_parts.append(f"Prepared for {report.prepared_for}")
-    yield {**common, "docid": f"{report.id}#entry", "kind": "entry", "page": 0,
-           "summary": "; ".join(p for p in summary_parts if p)}
-    if doc is None:
-        return
-    for page in doc.pages:
-        if page.text:
-            yield {**common, "docid": f"{report.id}#p{page.number}", "kind": "page",
-                   "page": page.number, "label": page.label, "body": page.text}
+    summary = "; ".join(p for p in summary_parts if p)
+    # `body` holds every word of a document: the title and the summary for the entry, the
+    # title and the page's text for a page. BM25 then counts a word once over all of them
+    # (saturating and normalising its length once, as BM25F does) rather than once in the
+    # title and again in the text, and entries and pages share one set of statistics, so a
+    # report is ranked by its best passage. What is stored, shown in snippets, is the page
+    # alone (an entry stores no body: its summary is shown from `summary`).
+    pages = [page for page in doc.pages if page.text] if doc is not None else []
+    entry = {**common, "docid": f"{report.id}#entry", "kind": "entry", "page": 0,
+             "summary": summary}
+    if summary or not pages:
+        # A title alone is a passage only where there is no other: every page carries it.
+        entry.update(body=f"{report.title}\n{summary}", _stored_body="", has="body")
+    yield entry
+    for page in pages:
+        yield {**common, "docid": f"{report.id}#p{page.number}", "kind": "page",
+               "page": page.number, "label": page.label,
+               "body": f"{report.title}\n{page.text}", "_stored_body": page.text, "has": "body"}
 
 
 class TextCollector:
@@ -101,7 +111,7 @@ class TextCollector:
     def add(self, fields: dict[str, Any]) -> None:
         """The text of one document: its page text, or its entry's title and summary."""
         if fields["kind"] == "page":
-            text = fields.get("body", "")
+            text = fields.get("_stored_body", "")
             self.words.add(text)
             self.acronyms.add(text)
         else:

@@ -346,9 +346,18 @@ def _print_results(results: SearchResults, offset: int, color: bool) -> None:
         return
     if results.fallback:
         click.echo("No report has all the words; showing reports with any of them.", err=True)
+    if results.also:
+        click.echo(f"Also searched: {', '.join(results.also)}.", err=True)
+    for note in results.notes:
+        click.echo(note, err=True)
     shown = f"{offset + 1}-{offset + len(results.results)}" if offset else \
         str(len(results.results))
-    click.echo(f"{results.total} report(s) match; showing {shown}.", err=True)
+    if results.all_words is not None:
+        some = offset + len(results.results) - results.all_words
+        click.echo(f"{results.total} report(s) have all the words; showing {shown}: after "
+                   f"them, {some} with some of the words.", err=True)
+    else:
+        click.echo(f"{results.total} report(s) match; showing {shown}.", err=True)
     for rank, hit in enumerate(results.results, start=offset + 1):
         _print_hit(rank, hit, color)
 

@@ -107,6 +107,8 @@ class Parsed:
 
     node: Node
     syntax: bool
+    # Syntax beyond quotes: fields, operators, -word, word*, word~, grouping brackets.
+    operators: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,11 @@ def parse(text: str) -> Parsed:
     """Parse what a person typed; raise `QueryError` only for an unknown field name
     (`foo:bar`) or a `year:` that is not a year."""
     tokens = _lex(text)
-    syntax = any(t.kind in ("phrase", "field", "op", "sign", "range", "open")
-                 or (t.kind == "word" and t.suffix) for t in tokens)
+    operators = any(t.kind in ("field", "op", "sign", "range", "open")
+                    or (t.kind == "word" and t.suffix) for t in tokens)
     node = _Parser(tokens).parse()
-    return Parsed(node=node, syntax=syntax)
+    return Parsed(node=node, syntax=operators or any(t.kind == "phrase" for t in tokens),
+                  operators=operators)
 
 
 def _lex(text: str) -> list[_Tok]:

@@ -14,7 +14,7 @@ from typing import Any
 # what a report is about than the same word on page 40.
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # A word of the text, as the index, the query and the highlighter all cut it: letters and
 # digits, joined by single dots ("U.S.", "e.g."). Single letters and digits are words (the T
 # of "T visa", the 8 of "Section 8", the 7 of "24/7"); the endings of "don't" and "victim's"
@@ -49,6 +49,9 @@ def make_schema() -> Any:
         docid=ID(unique=True, stored=True),
         report=ID(stored=True, sortable=True),
         kind=ID(stored=True),
+        # "body" on the documents that have one, so that BM25 takes the body's average length
+        # and document count over them alone (scoring.py).
+        has=ID(),
         page=NUMERIC(int, stored=True),
         label=STORED(),
         title=TEXT(analyzer=words, stored=True, spelling=True),

@@ -15,8 +15,9 @@ from typing import Any
 
 from whoosh import scoring
 
-# Which kind of document carries a field; fields not listed are on every document.
-FIELD_KIND = {"body": "page", "summary": "entry"}
+# How to count the documents that carry a field: a term every such document has; fields not
+# listed are on every document.
+FIELD_DOCS = {"summary": ("kind", "entry"), "body": ("has", "body")}
 # The textbook values; on Cranfield, B from 0.6 to 0.9 and K1 from 1.2 to 2.0 move nDCG@10 by
 # less than 0.004 once the field statistics are right (README, "Search quality").
 B = 0.75
@@ -31,12 +32,12 @@ class LibraryBM25(scoring.BM25F):  # type: ignore[misc]
         self._docs: dict[str, int] = {}
 
     def _field_docs(self, searcher: Any, fieldname: str) -> int:
-        kind = FIELD_KIND.get(fieldname)
-        if kind is None:
+        marker = FIELD_DOCS.get(fieldname)
+        if marker is None:
             return int(searcher.doc_count())
-        if kind not in self._docs:
-            self._docs[kind] = int(searcher.doc_frequency("kind", kind)) or 1
-        return self._docs[kind]
+        if fieldname not in self._docs:
+            self._docs[fieldname] = int(searcher.doc_frequency(*marker)) or 1
+        return self._docs[fieldname]
 
     def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
         if not searcher.schema[fieldname].scorable:

@@ -72,6 +72,16 @@ QUESTION_WORDS = frozenset(
     with within without would you your
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
+# Words that say what kind of answer is wanted, not what it is about ("I'd like articles
+# describing...", "any reports on...", "information about...").
+REQUEST_WORDS = frozenset(
+    """
+    article articles paper papers document documents report reports publication
+    publications information interested interest find finding looking like want wish
+    describing describe describes discuss discussing discussion discussions pertaining
+    please particularly especially specifically regarding concerning
+    """.split()  # noqa: SIM905
+)
 _PLAIN_WORD = re.compile(r"[^\W_][\w'\u2019-]*")
 _SPELL_FIELDS = ("body", "summary", "title")
 _YEARS = re.compile(r"^\s*(\d{4})\s*(?:(?:-|\u2013|\.\.|to)\s*(\d{4})\s*)?$")
@@ -88,11 +98,17 @@ class Ranking:
     # A title counts like body text in a question: long questions name the subject in many
     # words, and a title boost lets one of them outweigh the rest. Organisation and author
     # names are left out of a question's fields: they seldom carry its subject.
-    question_boosts: tuple[tuple[str, float], ...] = (
-        ("title", 1.0), ("summary", FIELD_BOOSTS["summary"]), ("body", 1.0))
+    question_boosts: tuple[tuple[str, float], ...] = (("body", 1.0),)
     # How a question counts a word written with inner marks ("interference-free"): "" as a
     # phrase, "terms" as its parts, "phrase" as its parts and the phrase.
     question_split: str = "terms"
+    # Words a question is searched without.
+    skip: frozenset[str] = QUESTION_WORDS
+    # Whether a question may hold quoted phrases (else quotes make it a keyword query).
+    question_phrases: bool = True
+    # Whether an all-words query that finds fewer reports than asked for is followed by the
+    # reports with some of its words.
+    fill: bool = True
     # Pseudo-relevance feedback: the key terms of the best pages widen a question.
     feedback_docs: int = 5
     feedback_terms: int = 20
@@ -154,6 +170,9 @@ class SearchResults:
     results: tuple[Hit, ...]
     # Every matching report's id (not in the JSON): what facets count.
     matched: frozenset[str] = _field(default=frozenset(), compare=False)
+    # When reports with some of the words follow those with all of them: how many of the
+    # first results have them all.
+    all_words: int | None = None
     # What a person should know about how the query was read ("only the first 20,000
     # characters..."); "also searched" expansions.
     notes: tuple[str, ...] = ()
@@ -161,7 +180,8 @@ class SearchResults:
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "fallback": self.fallback,
-                "suggestion": self.suggestion, "also_searched": list(self.also),
+                "suggestion": self.suggestion, "all_words": self.all_words,
+                "also_searched": list(self.also),
                 "notes": list(self.notes), "results": [r.to_json() for r in self.results]}
 
 
@@ -258,7 +278,9 @@ class _Compiler:
 
         clauses: list[Any] = []
         for name, boost in self.fields(word.field):
-            stems = self.analyze(name, word.text)
+            # A lone letter or digit is a word only within its code: as a term of its own
+            # ("I'd", "etc.", the "t" of "T-Visas") it matches every list marker and formula.
+            stems = [s for s in self.analyze(name, word.text) if len(s) > 1]
             clauses.extend(wq.Term(name, s, boost=boost) for s in stems)
             if len(stems) > 1 and self.split == "phrase":
                 clauses.append(wq.Phrase(name, stems, boost=boost))
@@ -340,6 +362,8 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
            within: Collection[str] | None = None, ranking: Ranking = RANKING) -> SearchResults:
     """Search the open index `ix`; see the module docstring. `offset` skips that many of the
     best reports (paging); `within` keeps only the reports with those ids."""
+    from whoosh import query as wq
+
     if limit < 1 or pages < 0 or offset < 0:
         raise QueryError("--limit must be at least 1, --pages and the offset at least 0.")
     cleaned = clean_query(query)
@@ -357,6 +381,7 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
         parsed = None if cleaned.pasted else parse(text)
         question = None if parsed is None else question_words(parsed, ranking)
         fallback = False
+        all_words: int | None = None
         suggestion = None
         if parsed is None or question is not None:
             # Pasted text or a question in plain words: any word may match, ranked by BM25
@@ -373,7 +398,8 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
                     suggestion = _replace_words(text, corrected)
                 widened, also = with_acronyms(AllOf(tuple(question)), glossary)
                 asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
-                q = compiler.node(AnyOf(asked + tuple(Word(w) for w in corrected.values())))
+                q = _repeats(compiler.node(AnyOf(
+                    asked + tuple(Word(w) for w in corrected.values()))))
             if q is None:
                 raise QueryError("Nothing to search for: the text holds only very common "
                                  "words. Add a word that says what you are looking for.")
@@ -389,12 +415,21 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
                                  "words or operators. Add a word that says what you are "
                                  "looking for.")
             grouped, matched = _run(searcher, q, flt, wanted, pages)
-            if not grouped:
-                loose = _loosen(node)
-                if loose is not None:
-                    q = compiler.node(loose)
-                    grouped, matched = _run(searcher, q, flt, wanted, pages)
-                    fallback = bool(grouped)
+            loose = _loosen(node) if not grouped or (
+                ranking.fill and len(grouped) < wanted) else None
+            if loose is not None:
+                some_q = compiler.node(loose)
+                some, some_matched = _run(searcher, some_q, flt, wanted, pages)
+                if not grouped:
+                    fallback = bool(some)
+                    q, grouped, matched = some_q, some, some_matched
+                else:
+                    all_words = len(grouped)
+                    q = wq.Or([q, some_q])
+                    # The total stays the count of reports with every word, the same on
+                    # every page of results; those with some follow them on the last.
+                    for rid, docs in some.items():
+                        grouped.setdefault(rid, docs)
             marked = query_terms(q)
             corrected = _corrections(searcher, vocabulary, leaves(parsed.node))
             if corrected:
@@ -406,7 +441,7 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
                 _similar(searcher, hit.id, more_like_this))) for hit in results)
     return SearchResults(query=query, total=len(matched), fallback=fallback,
                          suggestion=suggestion, results=results, matched=matched,
-                         notes=tuple(notes), also=also)
+                         notes=tuple(notes), also=also, all_words=all_words)
 
 
 def question_words(parsed: Parsed, ranking: Ranking = RANKING) -> list[Word | Phrase] | None:
@@ -416,11 +451,44 @@ def question_words(parsed: Parsed, ranking: Ranking = RANKING) -> list[Word | Ph
     are set aside is a question: "what problems of heat conduction in composite slabs have
     been solved so far?".
     """
-    if parsed.syntax:
+    if parsed.operators:
         return None
-    found = [leaf for leaf in leaves(parsed.node)
-             if not (isinstance(leaf, Word) and leaf.text.lower() in QUESTION_WORDS)]
-    return found if len(found) >= ranking.question_words else None
+    found: list[Word | Phrase] = []
+    for leaf in leaves(parsed.node):
+        if isinstance(leaf, Phrase) and ranking.question_phrases:
+            # A phrase quoted in a question counts as a phrase and as its words: the
+            # question's other words still rank the reports that lack it.
+            found.append(leaf)
+            found.extend(Word(w, leaf.field) for w in leaf.words
+                         if w.lower() not in ranking.skip)
+        elif not (isinstance(leaf, Word) and leaf.text.lower() in ranking.skip):
+            found.append(leaf)
+    if parsed.syntax and not ranking.question_phrases:
+        return None
+    # A question is a question by its own words: a quoted phrase alone is a phrase.
+    unquoted = [leaf for leaf in leaves(parsed.node) if isinstance(leaf, Word)
+                and leaf.text.lower() not in ranking.skip]
+    return found if len(unquoted) >= ranking.question_words else None
+
+
+def _repeats(q: Any) -> Any:
+    """An any-word query with each repeated term once, weighing as many times as it was
+    asked: BM25's query term frequency. A long question names its subject more than once
+    ("...optimization of loops and global optimization"), and Whoosh would count it once."""
+    from whoosh import query as wq
+
+    if q is None or not isinstance(q, wq.Or):
+        return q
+    weights: dict[tuple[str, str], float] = {}
+    others: dict[str, Any] = {}
+    for leaf in q.leaves():
+        if type(leaf) is wq.Term:
+            key = (leaf.fieldname, leaf.text)
+            weights[key] = weights.get(key, 0.0) + leaf.boost
+        else:
+            others.setdefault(repr(leaf), leaf)
+    terms = [wq.Term(field, text, boost=boost) for (field, text), boost in weights.items()]
+    return wq.Or(terms + list(others.values()))
 
 
 def _loosen(node: Node) -> Node | None:
@@ -457,7 +525,8 @@ def _pasted(compiler: _Compiler, text: str, ranking: Ranking) -> Any:
         if df:
             weights[term] = (1 + math.log(count)) * math.log(1 + docs / df)
     if not weights:
-        return None
+        # Words, but none the library holds: nothing matches (None would mean no words).
+        return wq.NullQuery if stems else None
     best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:ranking.pasted_terms]
     top = best[0][1]
     return wq.Or([wq.Term(field, term, boost=boost * weight / top)
@@ -477,6 +546,8 @@ def _feedback(searcher: Any, q: Any, flt: Any, ranking: Ranking) -> Any:
     if not ranking.feedback_docs or not ranking.feedback_terms:
         return q
     try:
+        # The best pages: a catalog entry's few words would feed back the whole catalog in a
+        # library known only by its summaries (the library's own questions lost 0.06 nDCG).
         first = searcher.search(q, filter=flt, limit=ranking.feedback_docs * 3)
         docnums = [hit.docnum for hit in first if hit.get("body")][:ranking.feedback_docs]
         if not docnums:

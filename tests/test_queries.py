@@ -54,8 +54,6 @@ def test_eval_keeps_ndcg_from_falling(seed_library: Library) -> None:
     assert len(report.results) == len(QUERIES)
     assert report.ndcg10 >= NDCG_FLOOR
     assert 0 < report.mrr <= 1
-    misses = {m.question.text for m in report.misses}
-    assert "why are trafficking statistics unreliable" in misses  # the documented known miss
 
 
 def test_eval_command(seed_library: Library) -> None:

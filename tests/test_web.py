@@ -158,7 +158,7 @@ def test_suggestion_links_to_the_corrected_query(client: Any) -> None:
 
 def test_unreadable_queries_show_a_message_on_the_search_page(client: Any) -> None:
     for query, message in (("the of and", "only very common words"),
-                           ("x" * 1001, "the limit is 1,000"),
+                           ("foo:bar", "Unknown field foo:"),
                            ("year:[2010 TO", None)):
         page = client.get("/", query_string={"q": query})
         html = page.get_data(as_text=True)
@@ -166,6 +166,11 @@ def test_unreadable_queries_show_a_message_on_the_search_page(client: Any) -> No
         assert '<form role="search"' in html and "Traceback" not in html
         if message:
             assert page.status_code == 400 and message in html
+
+
+def test_a_pasted_text_longer_than_the_syntax_limit_is_searched(client: Any) -> None:
+    page = client.get("/", query_string={"q": "x" * 1001})
+    assert page.status_code == 200 and "No report matches." in page.get_data(as_text=True)
 
 
 def test_search_inside_one_report(client: Any) -> None:

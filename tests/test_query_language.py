@@ -1,0 +1,164 @@
+"""What people type is searched as they mean it: punctuation is text, codes keep every part,
+pasted text is read for its key terms, acronyms and misspellings are understood."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import fast_fetch, make_pdf, write_catalog
+
+from indexer import Library, QueryError
+from indexer.cli import main
+from indexer.query import AllOf, Not, Phrase, Word, parse
+from indexer.search import MAX_PASTE_CHARS
+
+VISAS = [
+    "Immigration relief for survivors. Survivors may apply for T-Visas with Form I-914 and "
+    "the supporting declaration. The hotline answers 24/7 in English and Spanish.",
+    "Housing: survivors in rural counties wait for shelters; housing vouchers help families.",
+]
+FARMS = [
+    "Seasonal farm workers who are H-2A visa holders pick crops in 2021. Work visas tie a "
+    "worker to one employer, 10 or 14 or 20 hours a day in 2021.",
+    "Traffic stops on rural roads were the first contact with police. Traffic safety "
+    "officers and traffic cameras. Labor trafficking of farm workers in 2021 and 2020.",
+]
+DEFINES = [
+    "Domestic Minor Sex Trafficking (DMST) describes the commercial sexual exploitation of "
+    "children who are citizens. Shelters for trafficking survivors and housing programs.",
+]
+ACRONYM_ONLY = [
+    "Screening tools for DMST in child welfare intake. Workers screen every runaway youth "
+    "for trafficking in 2021, 2020 and 10 other years.",
+]
+LONG_ONLY = [
+    "Prosecutors describe domestic minor sex trafficking cases in juvenile court and the "
+    "housing of survivors after court.",
+]
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    tmp = tmp_path_factory.mktemp("query-language")
+    files = {"visas": VISAS, "farms": FARMS, "defines": DEFINES, "acronym-only": ACRONYM_ONLY,
+             "long-only": LONG_ONLY}
+    for name, pages in files.items():
+        (tmp / f"{name}.pdf").write_bytes(make_pdf(pages))
+    catalog = write_catalog(tmp / "catalog.toml", [
+        {"id": name, "title": f"Report {name}", "organization": "Coalition",
+         "date": "2021", "summary": "", "path": f"{name}.pdf"} for name in files])
+    library = Library(catalog=catalog, data=tmp / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    yield library
+
+
+def ids(lib: Library, query: str) -> list[str]:
+    return [hit.id for hit in lib.search(query, limit=10).results]
+
+
+def highlighted(lib: Library, query: str, report: str) -> set[str]:
+    hit = next(h for h in lib.search(query).results if h.id == report)
+    return {s.text[a:b] for s in hit.snippets for a, b in s.highlights}
+
+
+def test_question_marks_and_brackets_are_text(lib: Library) -> None:
+    asked = lib.search("What services do survivors need? (housing, shelters)")
+    plain = lib.search("What services do survivors need housing shelters")
+    assert not asked.fallback and asked.results
+    assert [(h.id, round(h.score, 6)) for h in asked.results] == \
+        [(h.id, round(h.score, 6)) for h in plain.results]
+
+
+def test_a_colon_inside_a_sentence_is_text(lib: Library) -> None:
+    found = lib.search("Requests: shelters for survivors in rural counties")
+    assert found.results and found.results[0].id == "visas"
+    with pytest.raises(QueryError, match=r"Unknown field foo:.*title"):
+        lib.search("foo:bar")
+
+
+def test_known_fields_and_operators_stay_syntax() -> None:
+    assert parse("title:visa").node == Word("visa", "title")
+    assert parse("housing -rural").node == AllOf((Word("housing"), Not(Word("rural"))))
+    assert parse('"T visa"').node == Phrase(("T", "visa"))
+    # Lower-case "or", a leading "OR" and unbalanced marks are words and punctuation.
+    assert not parse("shelter or housing").syntax
+    assert not parse("(housing, mental health) - rural?").syntax
+    assert parse("OR housing").node == AllOf((Word("OR"), Word("housing")))
+
+
+def test_pasted_text_is_answered_by_its_key_terms(lib: Library) -> None:
+    paragraph = ("Case note: the client, a seasonal farm worker on an H-2A visa, says the "
+                 "employer keeps the crew's papers; the crew picks crops twenty hours a day. ")
+    text = (paragraph * (MAX_PASTE_CHARS // len(paragraph) + 1))[:MAX_PASTE_CHARS]
+    found = lib.search(text)
+    assert found.results[0].id == "farms"
+    assert not found.notes  # all of it was read
+    longer = lib.search(text + " more")
+    assert longer.results[0].id == "farms" and longer.notes
+
+
+def test_a_quoted_code_finds_only_that_code(lib: Library) -> None:
+    assert ids(lib, '"T visa"') == ["visas"]
+    assert ids(lib, "T visa") == ["visas"]
+    assert highlighted(lib, '"T visa"', "visas") == {"T", "Visas"}
+    assert "farms" in ids(lib, "visa")
+
+
+@pytest.mark.parametrize(("query", "marked"), [("24/7", {"24", "7"}), ("I-914", {"I", "914"}),
+                                               ("H-2A", {"H", "2A"})])
+def test_codes_are_found_and_highlighted(lib: Library, query: str, marked: set[str]) -> None:
+    found = ids(lib, query)
+    assert found and found[0] == ("farms" if query == "H-2A" else "visas")
+    assert highlighted(lib, query, found[0]) == marked
+
+
+def test_cli_takes_a_query_as_written(lib: Library) -> None:
+    runner = CliRunner()
+    for args in (["search", "housing", "-rural", "--json"],
+                 ["search", "--json", "--", "-rural", "housing"]):
+        result = runner.invoke(main, args, obj=lib)
+        assert result.exit_code == 0, result.output
+        shown = [hit["id"] for hit in json.loads(result.output)["results"]]
+        assert "visas" not in shown and "farms" not in shown  # they say "rural"
+        assert "defines" in shown
+    with_limit = runner.invoke(main, ["search", "housing", "-n", "1", "-rural"], obj=lib)
+    assert with_limit.exit_code == 0 and "showing 1" in with_limit.output
+
+
+def test_a_misspelling_whose_stem_is_a_word_still_gets_did_you_mean(lib: Library) -> None:
+    found = lib.search("trafficing")
+    assert found.suggestion == "trafficking"
+    assert lib.search("trafficking").suggestion is None
+    # In a question the correction is searched too.
+    asked = lib.search("how do we screen runaway youth for trafficing in intake")
+    assert asked.suggestion is not None and "trafficking" in asked.suggestion
+    assert asked.results[0].id == "acronym-only"
+
+
+def test_acronyms_are_learned_from_the_text_and_searched_both_ways(lib: Library) -> None:
+    short = lib.search("DMST")
+    assert {"acronym-only", "defines", "long-only"} <= {h.id for h in short.results}
+    assert short.also == ("domestic minor sex trafficking",)
+    long = lib.search("domestic minor sex trafficking")
+    assert {"acronym-only", "defines", "long-only"} <= {h.id for h in long.results}
+    assert long.also == ("DMST",)
+    assert "DMST" in highlighted(lib, "domestic minor sex trafficking", "acronym-only")
+
+
+def test_similar_lists_words_not_numbers(lib: Library) -> None:
+    found = lib.similar("farms")
+    terms = [t for s in found for t in s.terms]
+    assert terms
+    assert not [t for t in terms if any(c.isdigit() for c in t)], terms
+
+
+def test_the_parser_is_linear_not_refusing(tmp_path: Path, lib: Library) -> None:
+    """A 1,000-character query of syntax is parsed; beyond it the text is read as text."""
+    many = " OR ".join(["housing"] * 90)
+    assert len(many) < 1000
+    assert ids(lib, many)[:1] == ["visas"]
+    assert ids(lib, "(" * 600 + "housing" + ")" * 600)  # pasted: brackets are marks
