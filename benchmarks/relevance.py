@@ -133,10 +133,10 @@ def ranked_ids(run: dict[str, list[tuple[str, float]]]) -> dict[str, list[str]]:
 
 # The grid `--loo` tunes over: each combination of these `Ranking` fields.
 LEVERS: dict[str, tuple[Any, ...]] = {
+    "question_title": (0.0, 0.3),
     "k1": (0.9, 1.2),
-    "feedback_docs": (3, 5, 10),
+    "feedback_docs": (5, 10),
     "feedback_weight": (0.3, 0.6),
-    "feedback_terms": (20, 40),
 }
 
 

@@ -8,13 +8,14 @@ title and a page still finds that page.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 # Field weights for free-text queries: a word in the title or the summary says more about
 # what a report is about than the same word on page 40.
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 # A word of the text, as the index, the query and the highlighter all cut it: letters and
 # digits, joined by single dots ("U.S.", "e.g."). Single letters and digits are words (the T
 # of "T visa", the 8 of "Section 8", the 7 of "24/7"); the endings of "don't" and "victim's"
@@ -22,13 +23,31 @@ SCHEMA_VERSION = "5"
 TOKEN_PATTERN = r"(?!(?<=['\u2019])(?:s|t|d|ll|re|ve|m)\b)\w+(?:\.?\w+)*"
 
 
+def english_stem(word: str) -> str:
+    """The Snowball English stem of `word` (PyStemmer, the Snowball project's C library).
+
+    Whoosh's own Porter stemmer leaves some words unstemmed ("synchronize") and cuts others
+    short; with Snowball, BM25 alone ranks better on both relevance collections
+    (benchmarks/relevance.py; README, "Search quality"). A module-level function, because
+    Whoosh keeps the analyzer, pickled, in the index.
+    """
+    return _stemmer().stemWord(word)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def text_analyzer() -> Any:
-    """English words: lower-cased, accents folded, stop words dropped, Porter-stemmed."""
+    """English words: lower-cased, accents folded, stop words dropped, Snowball-stemmed."""
     from whoosh.analysis import CharsetFilter, StemmingAnalyzer
     from whoosh.support.charset import accent_map
 
-    return StemmingAnalyzer(expression=TOKEN_PATTERN, minsize=1, cachesize=50000) | \
-        CharsetFilter(accent_map)
+    return StemmingAnalyzer(expression=TOKEN_PATTERN, minsize=1, stemfn=english_stem,
+                            cachesize=50000) | CharsetFilter(accent_map)
 
 
 def name_analyzer() -> Any:

@@ -72,14 +72,12 @@ QUESTION_WORDS = frozenset(
     with within without would you your
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
-# Words that say what kind of answer is wanted, not what it is about ("I'd like articles
-# describing...", "any reports on...", "information about...").
+# Words that name the request rather than its subject: the kind of writing wanted and the
+# wanting of it ("I'd like articles on...", "interested in papers about...").
 REQUEST_WORDS = frozenset(
     """
-    article articles paper papers document documents report reports publication
-    publications information interested interest find finding looking like want wish
-    describing describe describes discuss discussing discussion discussions pertaining
-    please particularly especially specifically regarding concerning
+    article articles paper papers document documents publication publications report reports
+    interested interest like want wish please
     """.split()  # noqa: SIM905
 )
 _PLAIN_WORD = re.compile(r"[^\W_][\w'\u2019-]*")
@@ -98,7 +96,7 @@ class Ranking:
     # A title counts like body text in a question: long questions name the subject in many
     # words, and a title boost lets one of them outweigh the rest. Organisation and author
     # names are left out of a question's fields: they seldom carry its subject.
-    question_boosts: tuple[tuple[str, float], ...] = (("body", 1.0),)
+    question_title: float = 0.3
     # How a question counts a word written with inner marks ("interference-free"): "" as a
     # phrase, "terms" as its parts, "phrase" as its parts and the phrase.
     question_split: str = "terms"
@@ -387,8 +385,10 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
             # Pasted text or a question in plain words: any word may match, ranked by BM25
             # over all of them, then widened by the words the best pages share
             # (pseudo-relevance feedback; those rank but are not highlighted).
-            compiler = _Compiler(searcher, vocabulary, dict(ranking.question_boosts),
-                                 split=ranking.question_split)
+            boosts = {"body": 1.0}
+            if ranking.question_title:
+                boosts["title"] = ranking.question_title
+            compiler = _Compiler(searcher, vocabulary, boosts, split=ranking.question_split)
             if parsed is None:
                 q = _pasted(compiler, text, ranking)
             else:
