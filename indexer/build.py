@@ -309,6 +309,13 @@ def open_current(store: Store) -> Any:
             raise IndexMissingError(
                 f"No index in {store.root} yet. Run `splib rebuild` first."
             )
+        built_by = read_meta(current).get("schema")
+        if built_by != SCHEMA_VERSION:
+            # Its words were cut or stemmed another way: searching it would miss or mismatch.
+            raise IndexMissingError(
+                f"The index in {store.root} was built by another version of splib. Run "
+                "`splib update` (or `splib rebuild`) to build it again from the saved text."
+            )
         try:
             return index.open_dir(str(current))
         except (FileNotFoundError, index.EmptyIndexError):

@@ -288,8 +288,11 @@ class _QueryCommand(click.Command):
                 words.extend(args[i + 1:])
                 break
             if name in takes_value:
+                if takes_value[name] and "=" not in arg and i + 1 >= len(args):
+                    # "--org" with nothing after it: click's own message says so.
+                    return super().parse_args(ctx, args)
                 options.append(arg)
-                if takes_value[name] and "=" not in arg and i + 1 < len(args):
+                if takes_value[name] and "=" not in arg:
                     options.append(args[i + 1])
                     i += 1
             elif arg[:2] in takes_value and takes_value[arg[:2]] and arg[2:].isdigit():
@@ -326,7 +329,7 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search trafficking --limit 10 --offset 10     # the second ten
       splib search "T visa" --sort newest
       splib search housing -rural                          # reports never saying "rural"
-      splib search What services do victims need? (housing, mental health)
+      splib search "What services do victims need? (housing, mental health)"
     """
     results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
                          more_like_this=JSON_MORE_LIKE_THIS if as_json else 0, offset=offset,
@@ -353,7 +356,7 @@ def _print_results(results: SearchResults, offset: int, color: bool) -> None:
     shown = f"{offset + 1}-{offset + len(results.results)}" if offset else \
         str(len(results.results))
     if results.all_words is not None:
-        some = offset + len(results.results) - results.all_words
+        some = len(results.results) - max(0, results.all_words - offset)
         click.echo(f"{results.total} report(s) have all the words; showing {shown}: after "
                    f"them, {some} with some of the words.", err=True)
     else:

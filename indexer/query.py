@@ -35,6 +35,9 @@ FIELDS = {
     "org": "org", "organization": "org", "organisation": "org",
     "author": "author", "authors": "author", "by": "author", "year": "year",
 }
+# Brackets nested deeper than this are punctuation: no one groups so deep, and the parser
+# recurses once per level.
+MAX_DEPTH = 20
 # Edits a `word~N` may ask for: more than two matches nearly every word and takes ages.
 MAX_FUZZY_EDITS = 2
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
@@ -56,7 +59,6 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _YEAR = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
-_SPLIT_WORDS = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class Parsed:
     syntax: bool
     # Syntax beyond quotes: fields, operators, -word, word*, word~, grouping brackets.
     operators: bool = False
+    # `+word` or `AND` typed: every word is required, with no fallback to some of them.
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,9 @@ def parse(text: str) -> Parsed:
     operators = any(t.kind in ("field", "op", "sign", "range", "open")
                     or (t.kind == "word" and t.suffix) for t in tokens)
     node = _Parser(tokens).parse()
+    required = any((t.kind, t.text) in (("sign", "+"), ("op", "AND")) for t in tokens)
     return Parsed(node=node, syntax=operators or any(t.kind == "phrase" for t in tokens),
-                  operators=operators)
+                  operators=operators, required=required)
 
 
 def _lex(text: str) -> list[_Tok]:
@@ -209,12 +214,21 @@ def _brackets(tokens: list[_Tok], grouping: bool) -> list[_Tok]:
     for i, tok in enumerate(tokens):
         if tok.kind == "open":
             stack.append(i)
+            if len(stack) > MAX_DEPTH:
+                return _signed([t for t in tokens if t.kind not in ("open", "close")])
         elif tok.kind == "close" and stack:
             start = stack.pop()
             after_field = start > 0 and tokens[start - 1].kind in ("field", "sign")
             if (grouping or after_field) and i > start + 1:
                 keep[start] = keep[i] = True
-    return [t for i, t in enumerate(tokens) if t.kind not in ("open", "close") or keep[i]]
+    return _signed([t for i, t in enumerate(tokens)
+                    if t.kind not in ("open", "close") or keep[i]])
+
+
+def _signed(tokens: list[_Tok]) -> list[_Tok]:
+    """Drop a `-`/`+` left without its word once brackets turned out to be punctuation."""
+    return [t for i, t in enumerate(tokens) if t.kind != "sign" or (
+        i + 1 < len(tokens) and tokens[i + 1].kind in ("word", "phrase", "open", "field"))]
 
 
 class _Parser:
@@ -319,6 +333,8 @@ def _year(text: str) -> Node:
 
 
 def _with_field(node: Node, field: str) -> Node:
+    if field == "year" and isinstance(node, (Word, Phrase)):
+        return _year(node.text if isinstance(node, Word) else " ".join(node.words))
     if isinstance(node, Word) and node.field is None:
         return Word(node.text, field, node.prefix, node.edits)
     if isinstance(node, Phrase) and node.field is None:
@@ -386,11 +402,6 @@ def leaves(node: Node) -> list[Word | Phrase]:
     return []
 
 
-def split_words(text: str) -> list[str]:
-    """A typed word's parts as the index splits them ("H-2A" -> "H", "2A")."""
-    return _SPLIT_WORDS.findall(text)
-
-
 class Glossary(Protocol):
     """Acronyms and their expansions (`acronyms.Acronyms`)."""
 
@@ -410,7 +421,9 @@ def with_acronyms(node: Node, glossary: Glossary) -> tuple[Node, tuple[str, ...]
     also: list[str] = []
 
     def word_or(leaf: Word | Phrase) -> Node:
-        if isinstance(leaf, Word) and not leaf.prefix and not leaf.edits:
+        # Typed as an acronym (two capitals or more: "DMST", "TVPA"), not "who" or "it".
+        if isinstance(leaf, Word) and not leaf.prefix and not leaf.edits \
+                and sum(c.isupper() for c in leaf.text) >= 2:
             long = glossary.long(leaf.text)
             if long and long.split() != [leaf.text.lower()]:
                 also.append(long)

@@ -33,7 +33,7 @@ from .query import (
     with_acronyms,
 )
 from .schema import FIELD_BOOSTS, name_analyzer
-from .scoring import K1, B, LibraryBM25
+from .scoring import B, LibraryBM25
 from .snippets import Snippet, lead, make_snippet, stem
 from .words import Vocabulary, load, near, starting
 
@@ -49,6 +49,8 @@ MAX_QUERY_CHARS = 1000
 MAX_PASTE_CHARS = 20_000
 # Words a fuzzy or prefix term may expand to; past this the query is too vague to help.
 MAX_EXPANSIONS = 200
+# ... and all of a query's together (300 `xy*` would otherwise be 60,000 terms per field).
+MAX_QUERY_EXPANSIONS = 1000
 # Key terms taken from a report (its summary, and up to SIMILAR_PAGES pages) to find others.
 SIMILAR_TERMS = 15
 SIMILAR_PAGES = 20
@@ -59,9 +61,8 @@ CANDIDATES = 2000
 # The most documents ranked before grouping them by report (see `_run`).
 MAX_CANDIDATES = 5000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-# "Did you mean": a correction must be written this many times more often than the typed word
-# (which is usually written nowhere): a rare word is more often the subject than a typo.
-SPELLING_RATIO = 20
+# "Did you mean" offers a word written at least this often (the typed word is written nowhere).
+SPELLING_MIN = 1
 # Words that give a question its form, not its subject.
 QUESTION_WORDS = frozenset(
     """
@@ -71,14 +72,6 @@ QUESTION_WORDS = frozenset(
     this those to upon us was we were what when where which while who whom whose why will
     with within without would you your
     """.split()  # noqa: SIM905 (a word list reads better as words)
-)
-# Words that name the request rather than its subject: the kind of writing wanted and the
-# wanting of it ("I'd like articles on...", "interested in papers about...").
-REQUEST_WORDS = frozenset(
-    """
-    article articles paper papers document documents publication publications report reports
-    interested interest like want wish please
-    """.split()  # noqa: SIM905
 )
 _PLAIN_WORD = re.compile(r"[^\W_][\w'\u2019-]*")
 _SPELL_FIELDS = ("body", "summary", "title")
@@ -110,11 +103,11 @@ class Ranking:
     # Pseudo-relevance feedback: the key terms of the best pages widen a question.
     feedback_docs: int = 5
     feedback_terms: int = 20
-    feedback_weight: float = 0.6  # of the strongest key term, relative to a typed word
+    feedback_weight: float = 0.3  # of the strongest key term, relative to a typed word
     # Key terms of pasted text.
     pasted_terms: int = 30
     b: float = B
-    k1: float = K1
+    k1: float = 0.9
 
 
 RANKING = Ranking()
@@ -223,6 +216,9 @@ class _Compiler:
     def __init__(self, searcher: Any, vocabulary: Vocabulary,
                  boosts: dict[str, float], split: str = "") -> None:
         self.split = split
+        # Words all the `word*` and `word~` of one query may expand to, and what each did.
+        self.budget = MAX_QUERY_EXPANSIONS
+        self.written: dict[tuple[str, bool, int], list[str]] = {}
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
@@ -233,10 +229,14 @@ class _Compiler:
         """The Whoosh query for `node`, or None when it holds no searchable word."""
         from whoosh import query as wq
 
-        if isinstance(node, Word):
-            return self.word(node)
-        if isinstance(node, Phrase):
-            return self.phrase(node.words, node.field)
+        if isinstance(node, (Word, Phrase)):
+            found = self.word(node) if isinstance(node, Word) else \
+                self.phrase(node.words, node.field)
+            if found is not None and node.field == "body":
+                # Pages hold the body; an entry's passage (title and summary) is searched
+                # under `body` only when no field is named.
+                return wq.And([found, wq.Term("kind", "page")])
+            return found
         if isinstance(node, YearRange):
             return wq.NumericRange("year", node.first, node.last)
         if isinstance(node, Not):
@@ -291,6 +291,8 @@ class _Compiler:
         phrase, in each field."""
         from whoosh import query as wq
 
+        if field is None and not self.analyze("body", " ".join(words)):
+            return None  # a very common word ("in", "to"): not required in names either
         clauses = []
         for name, boost in self.fields(field):
             stems = self.analyze(name, " ".join(words))
@@ -316,11 +318,15 @@ class _Compiler:
             if word.prefix:
                 return wq.Prefix(field, typed, boost=boost)
             return wq.FuzzyTerm(field, typed, boost=boost, maxdist=word.edits, prefixlength=1)
-        if word.prefix:
-            written = starting(self.vocabulary, typed, MAX_EXPANSIONS)
+        limit = min(MAX_EXPANSIONS, self.budget)
+        if (typed, word.prefix, word.edits) in self.written:
+            written = self.written[(typed, word.prefix, word.edits)]
+        elif word.prefix:
+            written = starting(self.vocabulary, typed, limit)
         else:
-            written = near(self.vocabulary, typed, word.edits, 1, MAX_EXPANSIONS)
-            written.append(typed)
+            written = [*near(self.vocabulary, typed, word.edits, 1, limit), typed]
+        self.written[(typed, word.prefix, word.edits)] = written
+        self.budget = max(1, self.budget - len(written))
         stems: set[str] = set()
         for each in written:
             stemmed = stem(each)
@@ -415,7 +421,7 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
                                  "words or operators. Add a word that says what you are "
                                  "looking for.")
             grouped, matched = _run(searcher, q, flt, wanted, pages)
-            loose = _loosen(node) if not grouped or (
+            loose = None if parsed.required else _loosen(node) if not grouped or (
                 ranking.fill and len(grouped) < wanted) else None
             if loose is not None:
                 some_q = compiler.node(loose)
@@ -496,11 +502,13 @@ def _loosen(node: Node) -> Node | None:
     is nothing to loosen."""
     if not isinstance(node, AllOf):
         return None
-    positive = tuple(n for n in node.nodes if not isinstance(n, Not))
-    negative = tuple(n for n in node.nodes if isinstance(n, Not))
-    if len(positive) < 2:
+    # Exclusions, years and named fields stay required: they are filters, not words.
+    kept = tuple(n for n in node.nodes if isinstance(n, (Not, YearRange))
+                 or (isinstance(n, (Word, Phrase)) and n.field is not None))
+    loose = tuple(n for n in node.nodes if n not in kept)
+    if len(loose) < 2:
         return None
-    return AllOf((AnyOf(positive), *negative)) if negative else AnyOf(positive)
+    return AllOf((AnyOf(loose), *kept)) if kept else AnyOf(loose)
 
 
 def _pasted(compiler: _Compiler, text: str, ranking: Ranking) -> Any:
@@ -701,7 +709,9 @@ def _report_mask(searcher: Any, q: Any) -> tuple[Any, Any]:
     from whoosh import query as wq
 
     negatives: list[Any] = []
-    if isinstance(q, wq.AndNot):
+    if isinstance(q, wq.Not):  # "-rural" alone: every report that never says it
+        q, negatives = wq.Every(), [q.query]
+    elif isinstance(q, wq.AndNot):
         q, negatives = q.a, [q.b]
     elif isinstance(q, wq.And) and any(isinstance(c, wq.Not) for c in q.subqueries):
         negatives = [c.query for c in q.subqueries if isinstance(c, wq.Not)]
@@ -721,8 +731,9 @@ def _report_mask(searcher: Any, q: Any) -> tuple[Any, Any]:
 def _corrections(searcher: Any, vocabulary: Vocabulary,
                  nodes: list[Word | Phrase] | list[Node]) -> dict[str, str]:
     """Typed words the library never writes, each with the written word it most likely
-    meant: within two edits, written far more often (SPELLING_RATIO), the closer and the more
-    frequent first. "trafficing" -> "trafficking", although its stem "traffic" is a word."""
+    meant: within two edits, the closer and the more often written first, and not one that
+    stems as the typed word does ("trafficing" -> "trafficking", although its stem
+    "traffic" is a word: "traffic" would search the same stem)."""
     reader = searcher.reader()
     fixes: dict[str, str] = {}
     for node in nodes:
@@ -732,15 +743,14 @@ def _corrections(searcher: Any, vocabulary: Vocabulary,
         typed = node.text.lower()
         if len(typed) < 3 or not typed.isalpha() or typed in fixes:
             continue
-        have = vocabulary.count(typed)
-        if not vocabulary and any((f, typed) in reader for f in _SPELL_FIELDS):
-            continue  # an index without counts: a word it holds is not a typo
+        if vocabulary.count(typed) or any((f, typed) in reader for f in _SPELL_FIELDS):
+            continue  # a word the library writes is not a typo: it may be the subject
         own = stem(typed)
         best: tuple[float, str] | None = None
         for distance in (1, 2):
             for word in near(vocabulary, typed, distance, 1, 20):
                 count = vocabulary.count(word)
-                if not count or count < SPELLING_RATIO * have or stem(word) == own:
+                if count < SPELLING_MIN or stem(word) == own:
                     continue
                 # A second edit must be ten times as common to beat a first.
                 score = count / (10 ** (distance - 1))

@@ -65,13 +65,18 @@ def find(text: str, terms: Collection[str], prefixes: Collection[str] = (),
             words.append((match.start(), match.end(), stemmed))
     hit = [stemmed in terms or any(stemmed.startswith(p) for p in prefixes)
            for _, _, stemmed in words]
+    starting: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
-        size = len(phrase)
-        if not size:
-            continue
-        for i in range(len(words) - size + 1):
-            if all(words[i + k][2] == phrase[k] for k in range(size)):
-                hit[i:i + size] = [True] * size
+        if phrase:
+            starting.setdefault(phrase[0], []).append(phrase)
+    if starting:
+        # Each word is tried only against the phrases it could start: linear in the page.
+        for i, (_, _, stemmed) in enumerate(words):
+            for phrase in starting.get(stemmed, ()):
+                size = len(phrase)
+                if all(i + k < len(words) and words[i + k][2] == phrase[k]
+                       for k in range(1, size)):
+                    hit[i:i + size] = [True] * size
     return [w for w, on in zip(words, hit, strict=True) if on]
 
 

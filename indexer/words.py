@@ -15,15 +15,16 @@ import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 WORDS_FILE = "words.txt"
 # Letters only, two or more: numbers and codes are not what people misspell.
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
     """The library's written words, sorted, and how many times each is written."""
 
@@ -35,6 +36,13 @@ class Vocabulary:
 
     def __bool__(self) -> bool:
         return bool(self.words)
+
+    @cached_property
+    def corrector(self) -> Any:
+        """Whoosh's Levenshtein-automaton walk over the sorted words, made once."""
+        from whoosh.spelling import ListCorrector
+
+        return ListCorrector(list(self.words))
 
 
 EMPTY = Vocabulary((), {})
@@ -75,11 +83,9 @@ def load(folder: str) -> Vocabulary:
 def near(vocabulary: Vocabulary, word: str, maxdist: int, prefix: int,
          limit: int) -> list[str]:
     """Up to `limit` words of `vocabulary` within `maxdist` edits of `word`, closest first."""
-    from whoosh.spelling import ListCorrector
-
     if not vocabulary:
         return []
-    return [str(w) for w in ListCorrector(list(vocabulary.words)).suggest(
+    return [str(w) for w in vocabulary.corrector.suggest(
         word, limit=limit, maxdist=maxdist, prefix=prefix)]
 
 

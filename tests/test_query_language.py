@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import fast_fetch, make_pdf, write_catalog
 
-from indexer import Library, QueryError
+from indexer import IndexMissingError, Library, QueryError
 from indexer.cli import main
 from indexer.query import AllOf, Not, Phrase, Word, parse
 from indexer.search import MAX_PASTE_CHARS
@@ -162,3 +162,53 @@ def test_the_parser_is_linear_not_refusing(tmp_path: Path, lib: Library) -> None
     assert len(many) < 1000
     assert ids(lib, many)[:1] == ["visas"]
     assert ids(lib, "(" * 600 + "housing" + ")" * 600)  # pasted: brackets are marks
+
+
+def test_very_common_words_are_not_required(lib: Library) -> None:
+    found = lib.search("shelters in rural counties")
+    assert not found.fallback and found.total == 1 and found.results[0].id == "visas"
+    assert lib.search("housing OR").results  # a trailing OR is a word, and a common one
+
+
+def test_deep_brackets_are_punctuation_not_a_crash(lib: Library) -> None:
+    assert ids(lib, "(" * 300 + "housing OR shelters" + ")" * 300)
+    assert "farms" in ids(lib, "-(" * 300 + "housing" + ")" * 300)  # no "housing" in it
+
+
+def test_an_exclusion_alone_keeps_the_reports_that_never_say_it(lib: Library) -> None:
+    found = set(ids(lib, "-rural"))
+    assert found and not found & {"visas", "farms"}  # both say "rural"
+    assert found == set(ids(lib, "NOT rural"))
+
+
+def test_required_words_and_filters_survive_the_some_words_fill(library: Library) -> None:
+    in_range = library.search("year:[2008 TO 2013] housing shelters")
+    assert {h.id for h in in_range.results} <= {"hhs-guide", "wi-training", "atest-book"}
+    assert in_range.results[0].id == "hhs-guide"
+    strict = library.search("+rural shelters")
+    assert [h.id for h in strict.results] == ["hhs-guide"] and strict.all_words is None
+    with pytest.raises(QueryError, match="year: takes a year"):
+        library.search("year:(visa)")
+
+
+def test_body_is_the_reports_text_not_the_summaries(library: Library) -> None:
+    assert [h.id for h in library.search("summary:congress").results] == ["atest-book"]
+    assert library.search("body:congress").results == ()
+
+
+def test_cli_option_without_its_value_is_a_usage_error(lib: Library) -> None:
+    result = CliRunner().invoke(main, ["search", "housing", "--org"], obj=lib)
+    assert result.exit_code == 2 and "requires an argument" in result.output
+
+
+def test_an_index_built_by_another_version_asks_for_a_rebuild(tmp_path: Path,
+                                                               library: Library) -> None:
+    current = library.store.current_index()
+    assert current is not None
+    meta = current / "splib-meta.json"
+    meta.write_text(meta.read_text().replace('"schema": "', '"schema": "old-'))
+    fresh = Library(catalog=library.catalog_path, data=library.store.root)
+    with pytest.raises(IndexMissingError, match="another version of splib"):
+        fresh.search("housing")
+    fresh.update(offline=True)
+    assert fresh.search("housing").results
