@@ -344,3 +344,22 @@ def test_many_organisations_fold_into_more(client: Any, monkeypatch: pytest.Monk
     facets = html[html.index('<aside class="facets"'):]
     assert re.search(r"</ul><details><summary>2 more</summary><ul>", facets)
     assert len(re.findall(r'<a href="/\?q=shelter&amp;org=', facets)) == 4
+
+
+def test_saved_copies_open_with_the_readmes_relative_data_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`splib serve` in the library's folder with the default `.splib`: the PDF at /copy/ID
+    is served (Flask read relative paths from the package folder: a 500)."""
+    from conftest import GUIDE, make_pdf, write_catalog
+
+    (tmp_path / "guide.pdf").write_bytes(make_pdf(GUIDE))
+    write_catalog(tmp_path / "catalog.toml", [
+        {"id": "guide", "title": "Guide", "summary": "Housing.", "path": "guide.pdf"}])
+    monkeypatch.chdir(tmp_path)
+    lib = Library(catalog="catalog.toml", data=".splib")
+    lib.rebuild(offline=True)
+    client = create_app(lib).test_client()
+    html = client.get("/?q=housing").get_data(as_text=True)
+    assert 'href="/copy/guide#page=4"' in html
+    with client.get("/copy/guide") as copy:
+        assert copy.status_code == 200 and copy.data.startswith(b"%PDF")

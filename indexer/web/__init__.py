@@ -197,7 +197,8 @@ def create_app(lib: Library, title: str = "Report library",
         if copy is None:
             abort(404)
         extension = {"application/pdf": "pdf", "text/html": "html"}.get(copy.media_type, "txt")
-        response = send_file(copy.path, mimetype=copy.media_type, conditional=True,
+        # Absolute: Flask reads a relative path from the package folder, not the current one.
+        response = send_file(copy.path.resolve(), mimetype=copy.media_type, conditional=True,
                              download_name=f"{report_id}.{extension}", max_age=3600)
         if copy.media_type != "application/pdf":
             # Chromium will not show a PDF under a sandbox policy; PDFs run no page scripts.
