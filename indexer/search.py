@@ -429,7 +429,7 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
                 if not grouped:
                     fallback = bool(some)
                     q, grouped, matched = some_q, some, some_matched
-                else:
+                elif set(some) - set(grouped):
                     all_words = len(grouped)
                     q = wq.Or([q, some_q])
                     # The total stays the count of reports with every word, the same on

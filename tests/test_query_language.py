@@ -167,6 +167,9 @@ def test_the_parser_is_linear_not_refusing(tmp_path: Path, lib: Library) -> None
 def test_very_common_words_are_not_required(lib: Library) -> None:
     found = lib.search("shelters in rural counties")
     assert not found.fallback and found.total == 1 and found.results[0].id == "visas"
+    # Only that report has any of the words: nothing follows it, and nothing says so.
+    only = lib.search("vouchers counties")
+    assert [h.id for h in only.results] == ["visas"] and only.all_words is None
     assert lib.search("housing OR").results  # a trailing OR is a word, and a common one
 
 
