@@ -274,7 +274,7 @@ class IndexStream:
         self.writer = writer
         self.pages = 0
         self.added: set[str] = set()
-        self.words = TextCollector()
+        self.learned = TextCollector()
 
     def add(self, report: Report, record: EntryRecord | None) -> None:
         """Write `report`'s catalog entry and pages (once per id)."""
@@ -285,7 +285,7 @@ class IndexStream:
         for fields in documents(report, status, self.builder._text(status, record)):
             self.writer.add_document(**fields)
             self.pages += fields["kind"] == "page"
-            self.words.add(fields)
+            self.learned.add(fields)
 
     def finish(self, catalog: Catalog, records: dict[str, EntryRecord]) -> int:
         """Add what is missing, commit, and make the generation live; return pages indexed."""
@@ -293,7 +293,7 @@ class IndexStream:
             self.add(report, records.get(report.id))
         self.writer.commit()
         self.builder._finish(self.target, self.builder._plan(catalog, records), self.pages,
-                             self.words)
+                             self.learned)
         return self.pages
 
 

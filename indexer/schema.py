@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-# Field weights for free-text queries: a word in the title or the summary says more about
-# what a report is about than the same word on page 40.
+# Field weights for keyword queries: a word in the title or the summary says more about what
+# a report is about than the same word on page 40 (questions weigh fields by search.Ranking).
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 SCHEMA_VERSION = "6"

@@ -1,11 +1,12 @@
-"""Ranking: BM25F with field statistics taken over the documents that carry each field.
+"""Ranking: BM25 with field statistics taken over the documents that carry each field.
 
-The index holds two kinds of documents, catalog entries (title, summary) and pages (title,
-body). Whoosh's BM25F averages a field's length and counts its documents over the whole index,
-so entries without a body halve the body's average length and every page looks long; and its
-IDF is `log(N / (df + 1)) + 1`, not BM25's. Here each field's average length, document count
-and IDF come from the documents of the kind that carries it, with the probabilistic IDF of
-BM25 (Lucene's `log(1 + (N - df + 0.5) / (df + 0.5))`).
+The index holds catalog entries (title, summary, and as `body` the title with the summary when
+there is one) and pages (title, and as `body` the title with the page's text). Whoosh's BM25F
+averages a field's length and counts its documents over the whole index, so documents without
+a field would shorten its average length and make every other look long; and its IDF is
+`log(N / (df + 1)) + 1`, not BM25's. Here each field's average length, document count and IDF
+come from the documents that carry it, with the probabilistic IDF of BM25 (Lucene's
+`log(1 + (N - df + 0.5) / (df + 0.5))`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from whoosh import scoring
 # How to count the documents that carry a field: a term every such document has; fields not
 # listed are on every document.
 FIELD_DOCS = {"summary": ("kind", "entry"), "body": ("has", "body")}
-# The textbook values; on Cranfield, B from 0.6 to 0.9 and K1 from 1.2 to 2.0 move nDCG@10 by
-# less than 0.004 once the field statistics are right (README, "Search quality").
+# The textbook values, LibraryBM25's defaults; what a search uses is search.Ranking's (K1 0.9,
+# chosen on two collections together: README, "Search quality").
 B = 0.75
 K1 = 1.2
 

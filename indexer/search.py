@@ -1,9 +1,11 @@
-"""Parse a query, search the index, group hits by report, and cut highlighted snippets.
+"""Search the index: the query tree (`query.py`) as a Whoosh query, hits grouped by report,
+highlighted snippets.
 
-Queries use Whoosh's query language with all words required by default; when nothing
-matches, the search falls back to any word and says so. Results are reports, best first,
-each with its best pages' snippets (page number, printed label, highlight offsets) and the
-summary's snippet when the summary matched.
+Keyword queries need all their words (reports with some of them follow, or stand in when none
+has them all, and the answer says so); plain-language questions rank by BM25 over all their
+words with pseudo-relevance feedback; pasted text is searched for its key terms. Results are
+reports, best first, each with its best pages' snippets (page number, printed label,
+highlight offsets) and the summary's snippet when the summary matched.
 """
 
 from __future__ import annotations
