@@ -425,8 +425,8 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
             grouped, matched = _run(searcher, q, flt, wanted, pages)
             loose = None if parsed.required else _loosen(node) if not grouped or (
                 ranking.fill and len(grouped) < wanted) else None
-            if loose is not None:
-                some_q = compiler.node(loose)
+            some_q = compiler.node(loose) if loose is not None else None
+            if some_q is not None:
                 some, some_matched = _run(searcher, some_q, flt, wanted, pages)
                 if not grouped:
                     fallback = bool(some)
