@@ -14,7 +14,6 @@ from typing import Any
 # Field weights for keyword queries: a word in the title or the summary says more about what
 # a report is about than the same word on page 40 (questions weigh fields by search.Ranking).
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
-TEXT_FIELDS = tuple(FIELD_BOOSTS)
 SCHEMA_VERSION = "6"
 # A word of the text, as the index, the query and the highlighter all cut it: letters and
 # digits, joined by single dots ("U.S.", "e.g."). Single letters and digits are words (the T

@@ -63,8 +63,6 @@ CANDIDATES = 2000
 # The most documents ranked before grouping them by report (see `_run`).
 MAX_CANDIDATES = 5000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-# "Did you mean" offers a word written at least this often (the typed word is written nowhere).
-SPELLING_MIN = 1
 # Words that give a question its form, not its subject.
 QUESTION_WORDS = frozenset(
     """
@@ -459,9 +457,10 @@ def question_words(parsed: Parsed, ranking: Ranking = RANKING) -> list[Word | Ph
     are set aside is a question: "what problems of heat conduction in composite slabs have
     been solved so far?".
     """
-    if parsed.operators:
+    if parsed.operators or (parsed.syntax and not ranking.question_phrases):
         return None
     found: list[Word | Phrase] = []
+    unquoted = 0  # a question is a question by its own words: a quoted phrase alone is a phrase
     for leaf in leaves(parsed.node):
         if isinstance(leaf, Phrase) and ranking.question_phrases:
             # A phrase quoted in a question counts as a phrase and as its words: the
@@ -471,12 +470,8 @@ def question_words(parsed: Parsed, ranking: Ranking = RANKING) -> list[Word | Ph
                          if w.lower() not in ranking.skip)
         elif not (isinstance(leaf, Word) and leaf.text.lower() in ranking.skip):
             found.append(leaf)
-    if parsed.syntax and not ranking.question_phrases:
-        return None
-    # A question is a question by its own words: a quoted phrase alone is a phrase.
-    unquoted = [leaf for leaf in leaves(parsed.node) if isinstance(leaf, Word)
-                and leaf.text.lower() not in ranking.skip]
-    return found if len(unquoted) >= ranking.question_words else None
+            unquoted += isinstance(leaf, Word)
+    return found if unquoted >= ranking.question_words else None
 
 
 def _repeats(q: Any) -> Any:
@@ -752,7 +747,7 @@ def _corrections(searcher: Any, vocabulary: Vocabulary,
         for distance in (1, 2):
             for word in near(vocabulary, typed, distance, 1, 20):
                 count = vocabulary.count(word)
-                if count < SPELLING_MIN or stem(word) == own:
+                if stem(word) == own:  # it would search what was typed
                     continue
                 # A second edit must be ten times as common to beat a first.
                 score = count / (10 ** (distance - 1))
