@@ -3,7 +3,7 @@
 The public API is `Library`; everything the CLI does goes through it.
 
     from indexer import Library
-    lib = Library(catalog="corpus/catalog.toml", data=".splib")
+    lib = Library(catalog="corpus/catalog.toml")  # its data folder: corpus/.splib
     lib.rebuild()
     for hit in lib.search('"T visa" certification').results:
         print(hit.title, [s.page for s in hit.snippets])

@@ -57,9 +57,9 @@ def fingerprint(report: Report, status: EntryStatus, record: EntryRecord | None)
 def read_meta(index_dir: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads((index_dir / META).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):
         return {}
-    return data
+    return data if isinstance(data, dict) else {}
 
 
 def documents(report: Report, status: EntryStatus,
@@ -75,7 +75,8 @@ def documents(report: Report, status: EntryStatus,
     summary_parts = [report.summary, *report.topics]
     if report.prepared_for:
         summary_parts.append(f"Prepared for {report.prepared_for}")
-    summary = "; ".join(p for p in summary_parts if p)
+    # Parts apart as a reader sees them: "Center. · Overview of", never "Center.; Overview of".
+    summary = " \u00b7 ".join(p for p in summary_parts if p)
     # `body` holds every word of a document: the title and the summary for the entry, the
     # title and the page's text for a page. BM25 then counts a word once over all of them
     # (saturating and normalising its length once, as BM25F does) rather than once in the

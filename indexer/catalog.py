@@ -7,6 +7,7 @@ disk changes when the catalog is bad.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import CatalogError, NotFoundError
+from .wording import plural, toml_kind
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _DATE_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -141,10 +143,20 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise CatalogError(
-            f"{path} has {len(problems)} problem(s); fix them and run the command again:\n"
+            f"{path} has {plural(len(problems), 'problem')}; fix them and run the command "
+            f"again:\n"
             f"{listing}"
         )
     return Catalog(path=path, reports=tuple(reports))
+
+
+def _example(key: str, value: Any) -> str:
+    """What `key = value` looks like written as text: a date as YYYY-MM-DD, a number as is."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return "..."
 
 
 def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Report | None:
@@ -160,15 +172,17 @@ def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Repor
         )
     for key in REQUIRED:
         value = table.get(key)
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{where}: `{key}` is required and must be a non-empty string")
+        if key not in table or (isinstance(value, str) and not value.strip()):
+            problems.append(f"{where}: `{key}` is required: write {key} = \"...\"")
     for key in STRINGS:
         if key in table and not isinstance(table[key], str):
-            problems.append(f"{where}: `{key}` must be a string, got {table[key]!r}")
+            problems.append(f"{where}: `{key}` must be text in quotes, like {key} = "
+                            f"\"{_example(key, table[key])}\"; it is {toml_kind(table[key])}")
     for key in LISTS:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problems.append(f"{where}: `{key}` must be a list of strings, got {value!r}")
+            problems.append(f"{where}: `{key}` must be a list of texts in quotes, like {key} = "
+                            f"[\"first\", \"second\"]; it is {toml_kind(value)}")
     if isinstance(ident, str) and ident and not _ID_RE.match(ident):
         problems.append(
             f"{where}: `id` must be a lower-case slug (letters, digits, '.', '_', '-'), "

@@ -20,6 +20,7 @@ from .errors import SplibError
 from .ingest import SOURCE_WORDS, EntryStatus
 from .library import SORTS, BuildReport, Library
 from .search import JSON_MORE_LIKE_THIS, Hit, SearchResults, Snippet
+from .wording import plural
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -46,17 +47,42 @@ class SplibGroup(click.Group):
             ) from None
 
 
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
+                        force=True)
+    quiet_level = logging.NOTSET if verbose else logging.ERROR
+    # urllib3 warns on every retry; the entry's recorded reason says what matters.
+    logging.getLogger("urllib3").setLevel(quiet_level)
+    logging.getLogger("trafilatura").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """-v and -q given after a command (`splib rebuild -v`) mean what they mean before it."""
+    if value:
+        ctx.meta[f"splib.{param.name}"] = True
+        if param.name == "verbose":
+            _configure_logging(True)
+
+
+def _verbosity_options(f: Any) -> Any:
+    f = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
+                     help="No progress display.")(f)
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False,
+                        callback=_remember, help="Show what happens, on stderr.")(f)
+
+
 @click.group(cls=SplibGroup, context_settings=CONTEXT)
 @click.option("--catalog", type=click.Path(dir_okay=False), envvar="SPLIB_CATALOG",
               default="corpus/catalog.toml", show_default=True,
               help="The catalog file (also SPLIB_CATALOG).")
 @click.option("--data", type=click.Path(file_okay=False), envvar="SPLIB_DATA",
-              default=".splib", show_default=True,
-              help="The data folder: fetched files, text, index (also SPLIB_DATA).")
-@click.option("-v", "--verbose", is_flag=True, help="Show what happens, on stderr.")
+              help="The data folder: fetched files, text, index (also SPLIB_DATA).  "
+                   "[default: .splib beside the catalog]")
+@_verbosity_options
 @click.version_option(package_name="splib")
 @click.pass_context
-def main(ctx: click.Context, catalog: str, data: str, verbose: bool) -> None:
+def main(ctx: click.Context, catalog: str, data: str | None) -> None:
     """Full-text search over a library of reports.
 
     \b
@@ -65,12 +91,7 @@ def main(ctx: click.Context, catalog: str, data: str, verbose: bool) -> None:
       splib search "T visa" certification
       splib status                       # which reports have full text, and why not
     """
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not verbose:
-        # urllib3 warns on every retry; the entry's recorded reason says what matters.
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
-        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    _configure_logging(bool(ctx.meta.get("splib.verbose")))
     if not isinstance(ctx.obj, Library):  # tests may hand in a Library with their settings
         ctx.obj = Library(catalog=catalog, data=data)
 
@@ -79,14 +100,25 @@ pass_library = click.make_pass_decorator(Library)
 
 
 class ProgressBar:
-    """A `Progress` callback drawing a click progress bar per stage on stderr."""
+    """A `Progress` callback on stderr: a bar per stage on a terminal, a line per report
+    otherwise (a log, a pipe, cron), nothing with -q."""
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: click.Context | None = None) -> None:
+        ctx = ctx or click.get_current_context(silent=True)
+        self.quiet = bool(ctx and ctx.meta.get("splib.quiet"))
+        self.terminal = sys.stderr.isatty()
         self.bar: Any = None
         self.stage = ""
 
     def __call__(self, label: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
         stage, _, item = label.partition(" (")
+        item = item.removesuffix(")")
+        if not self.terminal:
+            if done and item:
+                click.echo(f"{stage} {done}/{total}: {item}", err=True)
+            return
         if stage != self.stage or self.bar is None:
             self.close()
             self.stage = stage
@@ -94,7 +126,7 @@ class ProgressBar:
                                          show_pos=True, show_percent=False,
                                          item_show_func=lambda x: x)
             self.bar.__enter__()
-        self.bar.update(max(0, done - self.bar.pos), current_item=item.rstrip(")") or None)
+        self.bar.update(max(0, done - self.bar.pos), current_item=item or None)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -108,6 +140,7 @@ def _jobs_option(f: Any) -> Any:
 
 
 @main.command()
+@_verbosity_options
 @click.argument("ids", nargs=-1)
 @click.option("--refetch", is_flag=True, help="Ask every source again (conditional requests).")
 @_jobs_option
@@ -129,6 +162,7 @@ def fetch(lib: Library, ids: tuple[str, ...], refetch: bool, jobs: int) -> None:
 
 
 @main.command()
+@_verbosity_options
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--password", default="", help="Password of an encrypted PDF.")
@@ -158,6 +192,7 @@ def extract(lib: Library, file: str, as_json: bool, password: str) -> None:
 
 
 @main.command()
+@_verbosity_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_library
 def status(lib: Library, as_json: bool) -> None:
@@ -193,6 +228,7 @@ def _print_status_table(statuses: Sequence[EntryStatus]) -> None:
 
 
 @main.command()
+@_verbosity_options
 @click.option("--refetch", is_flag=True, help="Ask every source again (conditional requests).")
 @click.option("--offline", is_flag=True, help="Use only what the data folder already has.")
 @_jobs_option
@@ -225,6 +261,7 @@ def _with_bar(job: Any, refetch: bool, offline: bool, jobs: int) -> BuildReport:
 
 
 @main.command()
+@_verbosity_options
 @click.option("--refetch", is_flag=True, help="Ask every source whether it changed.")
 @click.option("--offline", is_flag=True, help="Use only what the data folder already has.")
 @_jobs_option
@@ -239,7 +276,7 @@ def update(lib: Library, refetch: bool, offline: bool, jobs: int) -> None:
     """
     report = _with_bar(lib.update, refetch, offline, jobs)
     if not report.reindexed:
-        click.echo(f"Nothing changed; the index is up to date ({report.pages} pages, "
+        click.echo(f"Nothing changed; the index is up to date ({plural(report.pages, 'page')}, "
                    f"{report.seconds:.1f} s).", err=True)
         _print_problems(report)
         return
@@ -253,9 +290,9 @@ def update(lib: Library, refetch: bool, offline: bool, jobs: int) -> None:
 
 def _print_build(report: BuildReport, what: str) -> None:
     click.echo(
-        f"{what}: {len(report.with_text)} reports with full text, "
-        f"{len(report.summary_only)} summary only, {len(report.errors)} errors; "
-        f"{report.pages} pages indexed in {report.seconds:.1f} s.", err=True)
+        f"{what}: {plural(len(report.with_text), 'report')} with full text, "
+        f"{len(report.summary_only)} summary only, {plural(len(report.errors), 'error')}; "
+        f"{plural(report.pages, 'page')} indexed in {report.seconds:.1f} s.", err=True)
     _print_problems(report)
 
 
@@ -263,6 +300,8 @@ def _print_problems(report: BuildReport) -> None:
     for entry in report.entries:
         if entry.state != "text" and entry.error:
             click.echo(f"  {entry.id} ({entry.state}): {entry.error}", err=True)
+    for note in report.notes:
+        click.echo(f"Note: {note}", err=True)
 
 
 class _QueryCommand(click.Command):
@@ -304,6 +343,7 @@ class _QueryCommand(click.Command):
 
 
 @main.command(cls=_QueryCommand)
+@_verbosity_options
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Reports to show.")
@@ -319,7 +359,21 @@ class _QueryCommand(click.Command):
 @pass_library
 def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: str | None,
            year: str | None, offset: int, sort: str, as_json: bool) -> None:
-    """Search inside the reports and their summaries (see the README's query syntax).
+    """Search inside the reports and their summaries.
+
+    Every word must appear (in a report's pages, title or summary), in any of its forms
+    (house finds housing); reports with some of the words follow those with all. A question
+    or a pasted paragraph is read as plain words.
+
+    \b
+    Query syntax:
+      "certification letter"           the exact phrase
+      shelter OR housing               either word
+      housing -rural, housing NOT rural  reports that never say rural
+      title:guide                      a word in the title (also summary: body: org: author:)
+      year:2008, year:2008-2013        reports of a year or a range
+      traffick*                        words that start so
+      trafficing~                      words spelt nearly so
 
     \b
     Examples:
@@ -346,6 +400,8 @@ def _print_results(results: SearchResults, offset: int, color: bool) -> None:
     if not results.results:
         past = f" past the first {offset}" if offset and results.total else ""
         click.echo(f"No reports match {results.query!r}{past}.", err=True)
+        for note in results.notes:
+            click.echo(note, err=True)
         return
     if results.fallback:
         click.echo("No report has all the words; showing reports with any of them.", err=True)
@@ -357,10 +413,12 @@ def _print_results(results: SearchResults, offset: int, color: bool) -> None:
         str(len(results.results))
     if results.all_words is not None:
         some = len(results.results) - max(0, results.all_words - offset)
-        click.echo(f"{results.total} report(s) have all the words; showing {shown}: after "
-                   f"them, {some} with some of the words.", err=True)
+        have = "has" if results.total == 1 else "have"
+        click.echo(f"{plural(results.total, 'report')} {have} all the words; showing "
+                   f"{shown}: after them, {some} with some of the words.", err=True)
     else:
-        click.echo(f"{results.total} report(s) match; showing {shown}.", err=True)
+        match = "matches" if results.total == 1 else "match"
+        click.echo(f"{plural(results.total, 'report')} {match}; showing {shown}.", err=True)
     for rank, hit in enumerate(results.results, start=offset + 1):
         _print_hit(rank, hit, color)
 
@@ -397,6 +455,7 @@ def mark(snip: Snippet, color: bool) -> str:
 
 
 @main.command()
+@_verbosity_options
 @click.argument("report_id", metavar="ID")
 @click.option("--text", "with_text", is_flag=True, help="Print the whole extracted text.")
 @click.option("--page", type=click.IntRange(1), help="Print the text of this page only.")
@@ -411,6 +470,14 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
     """
     view = lib.show(report_id)
     r, s = view.report, view.status
+    pages: tuple[Any, ...] = ()
+    if (with_text or page) and view.document is not None:
+        pages = view.document.pages
+        if page is not None:
+            pages = tuple(p for p in pages if p.number == page)
+            if not pages:
+                raise SplibError(f"{r.id} has pages 1-{len(view.document.pages)}; there is "
+                                 f"no page {page}.")
     fields = [("Title", r.title), ("Organization", r.organization),
               ("Prepared for", r.prepared_for), ("Authors", "; ".join(r.authors)),
               ("Date", r.date), ("URL", r.url), ("Local file", str(r.path) if r.path else ""),
@@ -427,22 +494,16 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
         click.echo(f"  ({number}) {topic}")
     for warning in view.warnings:
         click.echo(f"note: {warning}", err=True)
-    if not (with_text or page):
-        return
-    if view.document is None:
-        raise SplibError(f"{r.id} has no extracted text ({s.error or s.state}).")
-    pages = view.document.pages
-    if page is not None:
-        chosen = [p for p in pages if p.number == page]
-        if not chosen:
-            raise SplibError(f"{r.id} has pages 1-{len(pages)}; there is no page {page}.")
-        pages = tuple(chosen)
+    if (with_text or page) and view.document is None:
+        click.echo(f"note: {r.id} has no extracted text to show, only the catalog's summary "
+                   f"above ({s.error or s.state}).", err=True)
     for p in pages:
         label = f" (printed {p.label})" if p.label else ""
         click.echo(f"\n--- page {p.number}{label} ---\n{p.text}")
 
 
 @main.command("similar")
+@_verbosity_options
 @click.argument("report_id", metavar="ID")
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=5, show_default=True,
               help="Reports to show.")
@@ -470,6 +531,7 @@ def similar_command(lib: Library, report_id: str, limit: int, as_json: bool) -> 
 
 
 @main.command("eval")
+@_verbosity_options
 @click.argument("questions", type=click.Path(dir_okay=False), default="queries/library.toml")
 @pass_library
 def eval_command(lib: Library, questions: str) -> None:
@@ -494,6 +556,7 @@ def eval_command(lib: Library, questions: str) -> None:
 
 
 @main.command()
+@_verbosity_options
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 lets other machines in.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
@@ -522,3 +585,7 @@ def serve(lib: Library, host: str, port: int, title: str) -> None:
         run_server(lib, host, port, title,
                    ready=lambda url: click.echo(f"Serving {title!r} at {url} (Ctrl+C stops)."))
     click.echo("Stopped.", err=True)
+
+
+if __name__ == "__main__":  # python -m indexer.cli
+    main(prog_name="splib")

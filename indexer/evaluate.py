@@ -74,19 +74,32 @@ def load_questions(path: Path) -> list[Question]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SplibError(f"No questions file at {path}.") from None
+        where = "" if path.is_absolute() else f" (from {Path.cwd()})"
+        raise SplibError(f"No questions file at {path}{where}. Give its path: "
+                         "`splib eval path/to/questions.toml` (see queries/library.toml).") \
+            from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SplibError(f"Cannot read the questions file {path} ({exc}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise SplibError(f"{path} is not valid TOML: {exc}.") from None
+    tables = data.get("query", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise SplibError(f"{path}: write each question as a [[query]] table with `text` and "
+                         "`grades` (see queries/library.toml).")
     questions = []
-    for number, item in enumerate(data.get("query", []), start=1):
-        text, grades = item.get("text"), item.get("grades", {})
+    for number, item in enumerate(tables, start=1):
+        text, grades, must = item.get("text"), item.get("grades", {}), item.get("must", [])
         if not isinstance(text, str) or not text.strip():
-            raise SplibError(f"{path}: query {number} needs a `text`.")
-        if not grades or not all(isinstance(g, int) and g > 0 for g in grades.values()):
+            raise SplibError(f"{path}: query {number} needs a `text` in quotes.")
+        if not isinstance(grades, dict) or not grades or not all(
+                isinstance(g, int) and not isinstance(g, bool) and 1 <= g <= 3
+                for g in grades.values()):
             raise SplibError(f"{path}: query {number} ({text!r}) needs `grades` "
-                             "like {{ \"report-id\" = 3 }} with grades 1 to 3.")
-        questions.append(Question(text=text, grades=dict(grades),
-                                  must=tuple(item.get("must", ()))))
+                             "like { \"report-id\" = 3 } with grades 1 to 3.")
+        if not isinstance(must, list) or not all(isinstance(m, str) for m in must):
+            raise SplibError(f"{path}: query {number} ({text!r}): `must` is a list of report "
+                             "ids in quotes, like must = [\"report-id\"].")
+        questions.append(Question(text=text, grades=dict(grades), must=tuple(must)))
     if not questions:
         raise SplibError(f"{path} holds no [[query]] tables.")
     return questions

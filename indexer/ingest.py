@@ -20,6 +20,7 @@ from .extract import Document
 from .extract.isolate import WorkerPool
 from .fetch import Fetcher
 from .store import EntryRecord, Store, now_iso
+from .wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,14 @@ def entry_status(report: Report, record: EntryRecord | None) -> EntryStatus:
     )
 
 
+def _outcome(report: Report, record: EntryRecord) -> str:
+    """One report's result in a few words, for the progress display."""
+    status = entry_status(report, record)
+    if status.state == "text":
+        return f"{report.id}, {plural(status.pages, 'page')}"
+    return f"{report.id}, {status.state.replace('-', ' ')}"
+
+
 def wants_fetch(report: Report, record: EntryRecord | None, mode: FetchMode) -> bool:
     """Whether `report` goes to its source this run."""
     if report.path is not None:
@@ -141,6 +150,11 @@ class Ingester:
         outcome = cached if cached is not None else \
             self.extract(key, record.source.sha256, report.password)
         seconds = 0.0 if cached is not None else round(time.monotonic() - started, 3)
+        log.info("%s: %s %s (%s)", report.id,
+                 "text read back from the cache for" if cached is not None else
+                 f"extracted in {seconds:.2f} s from", record.source.sha256[:12],
+                 outcome if isinstance(outcome, ExtractionError) else
+                 plural(len(outcome.pages), "page"))
         if isinstance(outcome, ExtractionError):
             return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
                                        chars=0, warnings=(), extract_seconds=seconds)
@@ -182,6 +196,7 @@ class Ingester:
                 if time.monotonic() - saved > MANIFEST_EVERY:
                     self.store.save_manifest(records)
                     saved = time.monotonic()
-                progress(f"Fetching and extracting ({report.id})", done, total)
+                progress(f"Fetching and extracting ({_outcome(report, records[report.id])})",
+                         done, total)
         self.store.save_manifest(records)
         return records

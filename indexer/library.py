@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog
-from .errors import ExtractionError, QueryError, SplibError
+from .errors import ExtractionError, IndexMissingError, QueryError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import Document, sniff
 from .extract.isolate import Limits, WorkerPool, extract_isolated
@@ -37,7 +37,7 @@ from .store import EntryRecord, Store, disk_error
 log = logging.getLogger(__name__)
 
 DEFAULT_CATALOG = Path("corpus/catalog.toml")
-DEFAULT_DATA = Path(".splib")
+DATA_NAME = ".splib"  # the data folder's name, beside the catalog unless told otherwise
 DEFAULT_QUESTIONS = Path("queries/library.toml")
 SORTS = ("relevance", "newest", "oldest")
 _T = TypeVar("_T")
@@ -52,6 +52,7 @@ class BuildReport:
     seconds: float
     changes: IndexChanges | None = None  # for an update: what was re-indexed
     reindexed: bool = True  # False when an update found nothing to do
+    notes: tuple[str, ...] = ()  # what the library keeper should know: duplicates, no entries
 
     @property
     def with_text(self) -> tuple[EntryStatus, ...]:
@@ -87,7 +88,7 @@ class ReportView:
 class Library:
     """A catalog and its data folder.
 
-    >>> lib = Library(catalog="corpus/catalog.toml", data=".splib")  # doctest: +SKIP
+    >>> lib = Library(catalog="corpus/catalog.toml")  # data: corpus/.splib  # doctest: +SKIP
     >>> lib.rebuild(offline=True)                                     # doctest: +SKIP
     >>> lib.search('"T visa" certification').results[0].title         # doctest: +SKIP
     """
@@ -95,7 +96,8 @@ class Library:
     def __init__(self, catalog: str | Path | None = None, data: str | Path | None = None, *,
                  fetch: FetchSettings | None = None, limits: Limits | None = None) -> None:
         self.catalog_path = Path(catalog or os.environ.get("SPLIB_CATALOG") or DEFAULT_CATALOG)
-        self.store = Store(Path(data or os.environ.get("SPLIB_DATA") or DEFAULT_DATA))
+        chosen = data or os.environ.get("SPLIB_DATA")
+        self.store = Store(Path(chosen) if chosen else default_data(self.catalog_path))
         self.fetch_settings = fetch or FetchSettings(
             archive=os.environ.get("SPLIB_ARCHIVE", FetchSettings.archive))
         self.limits = limits or Limits()
@@ -211,6 +213,10 @@ class Library:
         for attempt in range(3):
             try:
                 return job(self._index())
+            except IndexMissingError:
+                if not self.catalog_path.is_file():
+                    self.catalog()  # no catalog either: say that first, rebuild needs one
+                raise
             except (EmptyIndexError, FileNotFoundError):
                 self._open = None
                 if attempt == 2:
@@ -273,7 +279,8 @@ class Library:
                                        progress, on_done=stream.add)
                 pages = stream.finish(catalog, records)
         return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
-                           pages=pages, seconds=time.monotonic() - started)
+                           pages=pages, seconds=time.monotonic() - started,
+                           notes=_notes(catalog, records))
 
     def update(self, refetch: bool = False, offline: bool = False, jobs: int = 1,
                progress: Progress = no_progress) -> BuildReport:
@@ -301,7 +308,7 @@ class Library:
                 reindexed = False
         return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
                            pages=pages, seconds=time.monotonic() - started, changes=changes,
-                           reindexed=reindexed)
+                           reindexed=reindexed, notes=_notes(catalog, records))
 
     def _ingest(self, reports: Sequence[Report], mode: FetchMode, jobs: int,
                 progress: Progress, records: dict[str, EntryRecord] | None = None,
@@ -322,6 +329,37 @@ class Library:
         finally:
             fetcher.close()
             pool.close()
+
+
+def default_data(catalog: Path) -> Path:
+    """The data folder of a catalog given none: `.splib` beside the catalog file, so a
+    library is found from any folder. A data folder that an earlier splib made in the folder
+    above the catalog (the working folder of `splib rebuild` in a project whose catalog is
+    `corpus/catalog.toml`) is used while there is none beside the catalog."""
+    beside = catalog.parent / DATA_NAME
+    above = catalog.parent.parent / DATA_NAME
+    if not beside.exists() and catalog.parent.resolve() != catalog.parent.parent.resolve() \
+            and (above / "manifest.json").is_file():
+        return above
+    return beside
+
+
+def _notes(catalog: Catalog, records: dict[str, EntryRecord]) -> tuple[str, ...]:
+    """What a rebuild tells the library keeper beyond each entry's state: a catalog with no
+    entries, and one file catalogued under several ids."""
+    if not catalog.reports:
+        return (f"{catalog.path} lists no reports yet: add a [[report]] table for each one "
+                "(see the README's 'Catalog format'), then run `splib rebuild`.",)
+    by_file: dict[str, list[str]] = {}
+    for report in catalog:
+        record = records.get(report.id)
+        if record is not None and record.source is not None and \
+                entry_status(report, record).state == "text":
+            by_file.setdefault(record.source.sha256, []).append(report.id)
+    return tuple(
+        f"{', '.join(ids[:-1])} and {ids[-1]} are the same file: results show it "
+        f"{len(ids)} times. If that is a mistake, remove all but one from the catalog."
+        for ids in by_file.values() if len(ids) > 1)
 
 
 def _mode(refetch: bool, offline: bool) -> FetchMode:

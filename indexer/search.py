@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from dataclasses import field as _field
 from typing import Any
 
+from whoosh.query import QueryError as WhooshQueryError
+
 from .acronyms import load as load_acronyms
 from .errors import QueryError
 from .query import (
@@ -360,6 +362,22 @@ def make_filter(org: str | None, years: tuple[int, int] | None,
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
+def _filter_notes(searcher: Any, org: str | None, years: tuple[int, int] | None) -> list[str]:
+    """Why the filters left nothing: an organisation or a span of years no report has."""
+    notes = []
+    if org and not searcher.search(make_filter(org, None), limit=1):
+        notes.append(f"No report's organisation has the words {org!r}: give part of a name "
+                     "as the catalog writes it.")
+    if years and not searcher.search(make_filter(None, years), limit=1):
+        field = searcher.schema["year"]
+        dated = [field.from_bytes(b) for b in field.sortable_terms(searcher.reader(), "year")]
+        span = f"{years[0]}" if years[0] == years[1] else f"{years[0]}-{years[1]}"
+        known = f"; the library's reports are from {min(dated)}-{max(dated)}" if dated else \
+            "; no report in the catalog has a date"
+        notes.append(f"No report is from {span}{known}.")
+    return notes
+
+
 def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None = None,
            year: str | int | tuple[int, int] | None = None,
            more_like_this: int = 0, offset: int = 0,
@@ -445,6 +463,8 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
         if more_like_this:
             results = tuple(replace(hit, more_like_this=tuple(
                 _similar(searcher, hit.id, more_like_this))) for hit in results)
+        if not matched and (org or year):
+            notes.extend(_filter_notes(searcher, org, parse_years(year)))
     return SearchResults(query=query, total=len(matched), fallback=fallback,
                          suggestion=suggestion, results=results, matched=matched,
                          notes=tuple(notes), also=also, all_words=all_words)
@@ -560,8 +580,8 @@ def _feedback(searcher: Any, q: Any, flt: Any, ranking: Ranking) -> Any:
         terms = [(t, s) for t, s in searcher.key_terms(docnums, "body",
                                                         numterms=ranking.feedback_terms * 2)
                  if _is_word(t)][:ranking.feedback_terms]
-    except Exception as exc:  # feedback is a refinement; the plain query still answers
-        log.debug("feedback skipped: %s", exc)
+    except WhooshQueryError as exc:  # feedback is a refinement; the plain query still answers
+        log.warning("search without feedback terms: %s", exc)
         return q
     if not terms:
         return q
@@ -662,7 +682,7 @@ def _run(searcher: Any, q: Any, flt: Any, limit: int, pages: int) \
         else:
             matched = frozenset(_matching_reports(searcher, positive, results, flt, mask,
                                                   report_of))
-    except Exception as exc:  # e.g. a range over a text field; say so instead of crashing
+    except WhooshQueryError as exc:  # what Whoosh cannot run is the query's; bugs surface
         raise QueryError(f"Could not run the query ({_words(exc)}).") from None
     return grouped, matched
 
@@ -773,7 +793,8 @@ def _checked(searcher: Any, vocabulary: Vocabulary, corrected: str, flt: Any) ->
         q = compiler.node(parse(corrected).node)
         if q is None or not searcher.search(q, filter=flt, limit=1):
             return None
-    except Exception:  # spelling help must never cost the answer
+    except (QueryError, WhooshQueryError) as exc:  # a suggestion it cannot run is none
+        log.info("suggestion %r left out: %s", corrected, exc)
         return None
     return corrected
 

@@ -80,6 +80,9 @@ def find(text: str, terms: Collection[str], prefixes: Collection[str] = (),
     return [w for w, on in zip(words, hit, strict=True) if on]
 
 
+ELLIPSIS = "\u2026"  # marks a snippet that starts or ends inside the text
+
+
 def make_snippet(text: str, terms: Collection[str], page: int | None, label: str | None,
                  prefixes: Collection[str] = (),
                  phrases: Collection[tuple[str, ...]] = ()) -> Snippet | None:
@@ -103,8 +106,12 @@ def make_snippet(text: str, terms: Collection[str], page: int | None, label: str
     if end < len(text):
         space = text.rfind(" ", first, end)
         end = space if space > first else end
-    spans = tuple((s - start, e - start) for s, e, _ in matches if start <= s and e <= end)
-    return Snippet(page=page, label=label, text=flat(text[start:end]), highlights=spans)
+    before = ELLIPSIS + " " if start else ""
+    after = " " + ELLIPSIS if end < len(text) else ""
+    shift = len(before) - start
+    spans = tuple((s + shift, e + shift) for s, e, _ in matches if start <= s and e <= end)
+    return Snippet(page=page, label=label, text=before + flat(text[start:end]) + after,
+                   highlights=spans)
 
 
 def lead(text: str, page: int | None = None, label: str | None = None) -> Snippet:
@@ -113,7 +120,8 @@ def lead(text: str, page: int | None = None, label: str | None = None) -> Snippe
     if end < len(text):
         space = text.rfind(" ", 0, end)
         end = space if space > 0 else end
-    return Snippet(page=page, label=label, text=flat(text[:end]), highlights=())
+    after = " " + ELLIPSIS if end < len(text) else ""
+    return Snippet(page=page, label=label, text=flat(text[:end]) + after, highlights=())
 
 
 def flat(text: str) -> str:

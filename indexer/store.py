@@ -1,4 +1,4 @@
-"""The data folder (`.splib/` by default): sources, extracted text, the manifest, the indexes.
+"""The data folder (`.splib/` beside the catalog by default): sources, text, manifest, indexes.
 
     sources/<sha256>            fetched or read source bytes, content-addressed
     text/<sha256>-<key>.json    extracted text of those bytes (a checksum line, then JSON)
@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -31,6 +32,9 @@ from .errors import BusyError, ExtractionError, SplibError
 from .extract import EXTRACTOR_VERSION, Document
 
 log = logging.getLogger(__name__)
+
+# The shape of manifest.json; a manifest of another version is set aside, not misread.
+MANIFEST_VERSION = 1
 
 
 def now_iso() -> str:
@@ -72,22 +76,43 @@ class EntryRecord:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> EntryRecord:
+    def from_json(cls, data: Any) -> EntryRecord:
+        """The record as `to_json` wrote it; ValueError for anything of another shape."""
+        if not isinstance(data, dict):
+            raise ValueError("an entry record must be an object")
         source = data.get("source")
         return cls(
-            source=SourceRecord(**source) if source else None,
-            fetch_error=data.get("fetch_error"),
-            extract_error=data.get("extract_error"),
-            text_key=data.get("text_key"),
+            source=_source(source) if source else None,
+            fetch_error=_optional_text(data, "fetch_error"),
+            extract_error=_optional_text(data, "extract_error"),
+            text_key=_optional_text(data, "text_key"),
             pages=int(data.get("pages", 0)),
             chars=int(data.get("chars", 0)),
-            checked_at=data.get("checked_at"),
-            warnings=tuple(data.get("warnings", ())),
+            checked_at=_optional_text(data, "checked_at"),
+            warnings=tuple(str(w) for w in data.get("warnings", ())),
             extract_seconds=float(data.get("extract_seconds", 0.0)),
         )
 
     def with_changes(self, **changes: Any) -> EntryRecord:
         return replace(self, **changes)
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"`{key}` must be text")
+    return value
+
+
+def _source(data: Any) -> SourceRecord:
+    if not isinstance(data, dict):
+        raise ValueError("`source` must be an object")
+    texts = ("url", "final_url", "sha256", "fetched_at", "origin", "etag", "last_modified")
+    if not all(isinstance(data.get(k, ""), str) for k in texts) or \
+            not re.fullmatch(r"[0-9a-f]{64}", data.get("sha256", "")):
+        raise ValueError("`source` has a field of the wrong kind")
+    return SourceRecord(**{k: data[k] for k in texts if k in data},
+                        size=int(data.get("size", 0)), mtime_ns=int(data.get("mtime_ns", 0)))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -191,10 +216,18 @@ class Store:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             return None
-        data = json.loads(body)
-        if "error" in data:
-            return ExtractionError(str(data["error"]))
-        return Document.from_json(data["document"])
+        try:
+            data = json.loads(body)
+            if "error" in data:
+                return ExtractionError(str(data["error"]))
+            return Document.from_json(data["document"])
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # A file of the right checksum but the wrong shape: derived data, made again.
+            log.warning("cached text %s has the wrong shape (%s); it will be extracted again",
+                        path.name, type(exc).__name__)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return None
 
     def save_text(self, key: str, outcome: Document | ExtractionError) -> None:
         if isinstance(outcome, Document):
@@ -208,18 +241,44 @@ class Store:
     # -- manifest --------------------------------------------------------------------------
 
     def load_manifest(self) -> dict[str, EntryRecord]:
+        """Each entry's record. A manifest of the wrong shape or version is set aside (kept
+        beside it, never deleted) with a message; a damaged entry alone is dropped alone."""
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (ValueError, OSError) as exc:
-            # Only ever written atomically, so this is outside damage; start afresh, loudly.
-            log.warning("manifest unreadable (%s); entries will be fetched again", exc)
+            # Only ever written atomically, so this is outside damage.
+            self._set_aside_manifest(f"it cannot be read ({exc})")
             return {}
-        return {key: EntryRecord.from_json(value) for key, value in data["entries"].items()}
+        entries = data.get("entries") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or \
+                not isinstance(entries, dict):
+            found = data.get("version") if isinstance(data, dict) else None
+            self._set_aside_manifest(
+                f"it is a version {found} manifest" if isinstance(found, int) and
+                found != MANIFEST_VERSION else "it is not a manifest splib wrote")
+            return {}
+        records: dict[str, EntryRecord] = {}
+        for key, value in entries.items():
+            try:
+                records[key] = EntryRecord.from_json(value)
+            except (TypeError, ValueError, AttributeError, KeyError):
+                log.warning("The data folder's record of %r is damaged; it will be fetched "
+                            "and extracted again.", key)
+        return records
+
+    def _set_aside_manifest(self, why: str) -> None:
+        """Move a manifest splib cannot use out of the way, keeping its bytes."""
+        kept = self.manifest_path.with_name(f"manifest.unreadable-{now_iso()}.json")
+        with contextlib.suppress(OSError):
+            os.replace(self.manifest_path, kept)
+        log.warning("The data folder's manifest is unreadable: %s. It was kept as %s; "
+                    "`splib rebuild` makes a new one (reports are fetched and extracted "
+                    "again as needed).", why, kept.name)
 
     def save_manifest(self, records: dict[str, EntryRecord]) -> None:
-        data = {"version": 1,
+        data = {"version": MANIFEST_VERSION,
                 "entries": {key: rec.to_json() for key, rec in sorted(records.items())}}
         write_atomic(self.manifest_path,
                      json.dumps(data, indent=1, ensure_ascii=False).encode())

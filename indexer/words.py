@@ -70,13 +70,13 @@ def load(folder: str) -> Vocabulary:
     without a count, as older generations wrote them, counts once)."""
     try:
         text = (Path(folder) / WORDS_FILE).read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
         return EMPTY
     counts: dict[str, int] = {}
     for line in text.split("\n"):
         word, _, count = line.partition("\t")
         if word:
-            counts[word] = int(count) if count.isdigit() else 1
+            counts[word] = int(count) if count.isascii() and count.isdigit() else 1
     return Vocabulary(tuple(sorted(counts)), counts)
 
 

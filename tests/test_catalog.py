@@ -68,7 +68,7 @@ def test_missing_title_and_unknown_key_are_both_listed() -> None:
     message = problems('[[report]]\nid="a"\nauthor="Smith"\n')
     assert "report 1 (`a`): `title` is required" in message
     assert "unknown key `author`" in message
-    assert "2 problem(s)" in message
+    assert "has 2 problems;" in message
 
 
 def test_malformed_toml_gives_its_line() -> None:
@@ -79,7 +79,8 @@ def test_malformed_toml_gives_its_line() -> None:
 def test_wrong_types_and_bad_urls() -> None:
     message = problems('[[report]]\nid="a"\ntitle="A"\nauthors="Smith"\n'
                        'url="ftp://example.org/x.pdf"\n')
-    assert "`authors` must be a list of strings" in message
+    assert "`authors` must be a list of texts in quotes, like authors = [\"first\", " \
+        "\"second\"]; it is the text 'Smith'" in message
     assert "`url` must start with http:// or https://" in message
     message = problems('[[report]]\nid="a"\ntitle="A"\nurl="https://u:p@example.org/x.pdf"\n')
     assert "must not carry a user name or password" in message

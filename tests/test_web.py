@@ -246,7 +246,7 @@ def test_cli_pages_with_offset_as_the_web_page_does(lib: Library) -> None:
     result = CliRunner().invoke(main, ["search", "shelter", "--limit", "5", "--offset", "10"],
                                 obj=lib)
     assert result.exit_code == 0, result.output
-    assert "13 report(s) match; showing 11-13." in result.stderr
+    assert "13 reports match; showing 11-13." in result.stderr
     ranks = re.findall(r"^(\d+)\. ", result.stdout, re.M)
     assert ranks == ["11", "12", "13"]
     past = CliRunner().invoke(main, ["search", "shelter", "--offset", "20"], obj=lib)

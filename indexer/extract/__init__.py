@@ -83,7 +83,8 @@ def sniff(data: bytes) -> str:
         return HTML
     if _binary_share(data[:4096]) > 0.1 and not _looks_utf16(head):
         raise ExtractionError(
-            "not a PDF, HTML or text file (binary data); check the report's address"
+            "not a PDF, HTML or text file (it holds binary data, such as an image or an "
+            "archive); point the entry's `url` or `path` at the report itself"
         )
     return TEXT
 

@@ -25,7 +25,7 @@ from ..catalog import Catalog
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
 from ..ingest import SOURCE_WORDS
 from ..library import SORTS, Library, SavedCopy
-from ..search import JSON_MORE_LIKE_THIS, Snippet
+from ..search import JSON_MORE_LIKE_THIS, Snippet, parse_years
 
 __all__ = ["create_app", "serve"]
 
@@ -91,6 +91,16 @@ def read_filters(args: Mapping[str, str]) -> tuple[Filters, list[str]]:
 
     first = number("from", 1000, 9999, "The year")
     last = number("to", 1000, 9999, "The year")
+    year = (args.get("year") or "").strip()
+    if year and first is None and last is None:
+        # `year=2013` or `year=2008-2013`, as on the command line and in the JSON API.
+        try:
+            span = parse_years(year)
+        except QueryError:
+            problems.append(f"The year {year[:20]!r} is not a year or a range like "
+                            "2008-2013; it was left out.")
+        else:
+            first, last = span if span else (None, None)
     page = number("page", 1, MAX_PAGE, "The result page") or 1
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:

@@ -1,0 +1,322 @@
+"""A newcomer's first hour: a library of their own, run as the README shows, from any folder.
+
+Each test here stands for a stumble a new user met (a wrong folder, a silent run, a message
+that named Python types, a data file that turned into "a bug"); each failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import GUIDE, TRAINING, make_pdf, write_catalog
+from whoosh.query import QueryError as WhooshQueryError
+
+from indexer import Library
+from indexer.cli import main
+from indexer.errors import QueryError
+
+ENTRIES = [
+    {"id": "guide", "title": "Guide to shelter for survivors", "organization": "Coalition North",
+     "date": "2011-03", "summary": "How case managers find housing.", "path": "guide.pdf",
+     "topics": ["Overview of shelters", "Housing law"]},
+    {"id": "training", "title": "Training for investigators", "organization": "State Police",
+     "date": "2013", "summary": "Interviewing victims.", "path": "training.pdf"},
+    {"id": "notes", "title": "Field notes", "organization": "Coalition North", "date": "2012",
+     "summary": "Outreach at farms where workers hold H-2A visas."},
+]
+
+
+def splib(*args: str, cwd: Path, env: dict[str, str] | None = None) \
+        -> subprocess.CompletedProcess[str]:
+    """The `splib` command as a person runs it: a new process in folder `cwd`."""
+    command = [sys.executable, "-m", "indexer", *args]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SPLIB_")}
+    environment.update(env or {})
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=environment)
+
+
+def own_library(folder: Path, entries: list[dict[str, object]] = ENTRIES) -> Path:
+    """A library folder as the README's "Your own library" makes one: catalog.toml and the
+    reports beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "guide.pdf").write_bytes(make_pdf(GUIDE))
+    (folder / "training.pdf").write_bytes(make_pdf(TRAINING))
+    write_catalog(folder / "catalog.toml", entries)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library built with the README's command, in its own folder, with no --data."""
+    folder = own_library(tmp_path_factory.mktemp("newcomer") / "lib")
+    done = splib("--catalog", "catalog.toml", "rebuild", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+# -- 2. the data folder belongs to the catalog --------------------------------------------
+
+def test_the_data_folder_is_beside_the_catalog(built: Path) -> None:
+    assert (built / ".splib" / "manifest.json").is_file()
+    assert (built / ".splib" / "index" / "CURRENT").is_file()
+
+
+def test_search_from_any_folder_finds_the_catalogs_index(built: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    for catalog in (str(built / "catalog.toml"), os.path.relpath(built / "catalog.toml",
+                                                                 elsewhere)):
+        found = splib("--catalog", catalog, "search", "shelter", cwd=elsewhere)
+        assert found.returncode == 0, found.stderr
+        assert "Guide to shelter for survivors" in found.stdout
+    assert not (elsewhere / ".splib").exists()
+
+
+def test_the_catalog_from_the_environment_finds_its_index_too(built: Path,
+                                                             tmp_path: Path) -> None:
+    found = splib("status", cwd=tmp_path, env={"SPLIB_CATALOG": str(built / "catalog.toml")})
+    assert found.returncode == 0, found.stderr
+    assert re.search(r"^guide +text +path +5 ", found.stdout, re.M), found.stdout
+
+
+def test_a_data_folder_made_above_the_catalog_keeps_working(tmp_path: Path) -> None:
+    """Earlier, `splib rebuild` in a project folder with `corpus/catalog.toml` made `.splib`
+    in the project folder: that index is still found, from anywhere."""
+    project = tmp_path / "project"
+    own_library(project / "corpus")
+    old = Library(catalog=project / "corpus" / "catalog.toml", data=project / ".splib")
+    old.rebuild(offline=True)
+    found = splib("--catalog", str(project / "corpus" / "catalog.toml"), "search", "shelter",
+                  cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    assert "Guide to shelter for survivors" in found.stdout
+    assert not (project / "corpus" / ".splib").exists()
+
+
+def test_an_empty_folder_asks_for_a_catalog_first(tmp_path: Path) -> None:
+    searched = splib("search", "housing", cwd=tmp_path)
+    assert searched.returncode == 1
+    assert "No catalog at corpus/catalog.toml" in searched.stderr
+    assert "rebuild" not in searched.stderr.split("No catalog", 1)[0]
+
+
+# -- 3. progress, and -v/-q after the command ---------------------------------------------
+
+def test_rebuild_shows_a_line_per_report_when_not_on_a_terminal(tmp_path: Path) -> None:
+    folder = own_library(tmp_path / "lib")
+    done = splib("--catalog", "catalog.toml", "rebuild", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    lines = [line.removeprefix("Fetching and extracting ").split(": ", 1)
+             for line in done.stderr.splitlines() if line.startswith("Fetching")]
+    # Reports finish in any order (two at a time); the count goes up one a line.
+    assert [count for count, _ in lines] == ["1/3", "2/3", "3/3"]
+    assert sorted(what for _, what in lines) == ["guide, 5 pages", "notes, summary only",
+                                                 "training, 3 pages"]
+
+
+def test_quiet_and_verbose_are_accepted_after_the_command(built: Path) -> None:
+    quiet = splib("--catalog", "catalog.toml", "update", "-q", cwd=built)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Fetching" not in quiet.stderr
+    verbose = splib("--catalog", "catalog.toml", "rebuild", "-v", "--offline", cwd=built)
+    assert verbose.returncode == 0, verbose.stderr
+    assert "INFO indexer.ingest: guide: text read back from the cache for" in verbose.stderr
+
+
+# -- 4. messages in a library keeper's words -----------------------------------------------
+
+def test_a_date_without_quotes_says_to_put_it_in_quotes(tmp_path: Path) -> None:
+    (tmp_path / "catalog.toml").write_text(
+        '[[report]]\nid = "a"\ntitle = "A"\ndate = 2023-05-01\n', encoding="utf-8")
+    result = splib("--catalog", "catalog.toml", "status", cwd=tmp_path)
+    assert result.returncode == 1
+    assert 'date = "2023-05-01"' in result.stderr
+    assert "datetime" not in result.stderr and "got " not in result.stderr
+    assert "1 problem;" in result.stderr
+
+
+def test_the_same_file_under_two_ids_is_pointed_out(tmp_path: Path) -> None:
+    folder = own_library(tmp_path / "lib", [
+        ENTRIES[0], {**ENTRIES[0], "id": "guide-again", "title": "The guide, again"}])
+    done = splib("--catalog", "catalog.toml", "rebuild", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "guide and guide-again are the same file" in done.stderr
+
+
+def test_random_bytes_in_a_local_file_say_to_point_at_the_report(tmp_path: Path) -> None:
+    (tmp_path / "noise.pdf").write_bytes(bytes(range(256)) * 64)
+    write_catalog(tmp_path / "catalog.toml", [
+        {"id": "noise", "title": "Noise", "path": "noise.pdf"}])
+    done = splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path)
+    assert "noise (error): not a PDF, HTML or text file" in done.stderr
+    assert "point the entry's `url` or `path` at the report itself" in done.stderr
+    assert "address" not in done.stderr
+
+
+def test_show_text_of_a_summary_only_entry_is_not_a_failure(built: Path) -> None:
+    shown = splib("--catalog", "catalog.toml", "show", "notes", "--text", cwd=built)
+    assert shown.returncode == 0, shown.stderr
+    assert "Outreach at farms" in shown.stdout
+    assert "notes has no extracted text to show" in shown.stderr
+
+
+def test_a_wrong_page_fails_before_printing_anything(built: Path) -> None:
+    shown = splib("--catalog", "catalog.toml", "show", "guide", "--page", "9", cwd=built)
+    assert shown.returncode == 1
+    assert shown.stdout == ""
+    assert "guide has pages 1-5; there is no page 9." in shown.stderr
+
+
+def test_an_empty_catalog_says_what_to_add(tmp_path: Path) -> None:
+    (tmp_path / "catalog.toml").write_text("# nothing yet\n", encoding="utf-8")
+    done = splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "lists no reports yet: add a [[report]] table" in done.stderr
+
+
+def test_filters_that_exclude_everything_say_why(built: Path) -> None:
+    years = splib("--catalog", "catalog.toml", "search", "shelter", "--year", "2020-2018",
+                  cwd=built)
+    assert years.returncode == 0
+    assert "No report is from 2018-2020; the library's reports are from 2011-2013." \
+        in years.stderr
+    org = splib("--catalog", "catalog.toml", "search", "shelter", "--org", "zzzz", cwd=built)
+    assert "No report's organisation has the words 'zzzz'" in org.stderr
+    reversed_range = splib("--catalog", "catalog.toml", "search", "shelter", "--year",
+                           "2013-2010", cwd=built)
+    assert "Guide to shelter for survivors" in reversed_range.stdout
+
+
+def test_a_bad_year_field_explains_the_year_syntax(built: Path) -> None:
+    result = splib("--catalog", "catalog.toml", "search", "year:abc", cwd=built)
+    assert result.returncode == 1
+    assert "year:2008-2013" in result.stderr and "common words" not in result.stderr
+
+
+def test_counts_have_the_right_noun(built: Path) -> None:
+    one = splib("--catalog", "catalog.toml", "search", "interviewing", cwd=built)
+    assert "1 report matches; showing 1." in one.stderr
+    rebuilt = splib("--catalog", "catalog.toml", "rebuild", "--offline", cwd=built)
+    assert "2 reports with full text, 1 summary only, 0 errors; 8 pages indexed" \
+        in rebuilt.stderr
+    assert "(s)" not in rebuilt.stderr + one.stderr
+
+
+def test_python_m_indexer_cli_prints_its_help(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "indexer.cli", "--help"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: splib [OPTIONS] COMMAND")
+
+
+def test_search_help_shows_the_query_syntax() -> None:
+    result = CliRunner().invoke(main, ["search", "--help"])
+    assert "README" not in result.output
+    for example in ('"certification letter"', "shelter OR housing", "housing -rural",
+                    "title:guide", "year:2008-2013", "traffick*", "trafficing~"):
+        assert example in result.output
+
+
+# -- 7. data files read back are checked ----------------------------------------------------
+
+def copy_library(built: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    folder = tmp_path / "lib"
+    shutil.copytree(built, folder)
+    return folder
+
+
+@pytest.mark.parametrize("manifest", ['{"version": 1, "entries": []}', '[1, 2]',
+                                      '{"version": 9, "entries": {}}', "not json"])
+def test_a_manifest_of_the_wrong_shape_is_set_aside(built: Path, tmp_path: Path,
+                                                    manifest: str) -> None:
+    folder = copy_library(built, tmp_path)
+    (folder / ".splib" / "manifest.json").write_text(manifest, encoding="utf-8")
+    status = splib("--catalog", "catalog.toml", "status", cwd=folder)
+    assert status.returncode == 0, status.stderr
+    assert "manifest is unreadable" in status.stderr and "splib rebuild" in status.stderr
+    kept = list((folder / ".splib").glob("manifest.unreadable-*.json"))
+    assert [p.read_text(encoding="utf-8") for p in kept] == [manifest]
+    rebuilt = splib("--catalog", "catalog.toml", "rebuild", cwd=folder)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "2 reports with full text" in rebuilt.stderr
+
+
+def test_a_damaged_entry_record_costs_only_that_entry(built: Path, tmp_path: Path) -> None:
+    folder = copy_library(built, tmp_path)
+    path = folder / ".splib" / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["entries"]["guide"]["source"] = {"sha256": 5}
+    data["entries"]["training"]["fetch_error"] = ["not", "text"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    lib = Library(catalog=folder / "catalog.toml")
+    states = {s.id: s.state for s in lib.status()}
+    assert states == {"guide": "summary-only", "training": "summary-only",
+                      "notes": "summary-only"}
+    assert len(lib.update(offline=True).with_text) == 2
+
+
+def test_a_text_cache_of_the_wrong_shape_is_extracted_again(built: Path,
+                                                            tmp_path: Path) -> None:
+    import hashlib
+
+    folder = copy_library(built, tmp_path)
+    for cached in (folder / ".splib" / "text").glob("*.json"):
+        body = b'{"document": {"pages": 3}}'
+        cached.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    shown = splib("--catalog", "catalog.toml", "show", "guide", "--page", "2", cwd=folder)
+    assert shown.returncode == 0, shown.stderr
+    assert "no extracted text" in shown.stderr
+    rebuilt = splib("--catalog", "catalog.toml", "rebuild", cwd=folder)
+    assert "2 reports with full text" in rebuilt.stderr, rebuilt.stderr
+    again = splib("--catalog", "catalog.toml", "show", "guide", "--page", "2", cwd=folder)
+    assert "--- page 2 ---" in again.stdout
+
+
+@pytest.mark.parametrize(("questions", "said"), [
+    ('query = "oops"\n', "write each question as a [[query]] table"),
+    ('[[query]]\ntext = "housing"\ngrades = "guide"\n', "needs `grades`"),
+    ('[[query]]\ntext = "housing"\ngrades = { guide = 3 }\nmust = "guide"\n',
+     "`must` is a list of report ids"),
+    ('[[query]]\ntext = 5\ngrades = { guide = 3 }\n', "needs a `text`"),
+])
+def test_a_questions_file_of_the_wrong_shape_says_what_to_fix(
+        built: Path, tmp_path: Path, questions: str, said: str) -> None:
+    (tmp_path / "q.toml").write_text(questions, encoding="utf-8")
+    result = splib("--catalog", str(built / "catalog.toml"), "eval", str(tmp_path / "q.toml"),
+                   cwd=tmp_path)
+    assert result.returncode == 1
+    assert said in result.stderr and "bug" not in result.stderr
+
+
+# -- 8. a bug is a bug, not the person's query -----------------------------------------------
+
+@pytest.mark.parametrize(("fault", "seen"), [
+    (RuntimeError("a fault in grouping"), RuntimeError),
+    (WhooshQueryError("Whoosh cannot run this query"), QueryError),
+])
+def test_a_fault_inside_the_search_is_not_blamed_on_the_query(
+        built: Path, monkeypatch: pytest.MonkeyPatch, fault: Exception,
+        seen: type[Exception]) -> None:
+    """Only what Whoosh refuses to run is the query's problem (a 400 on the web page); any
+    other fault surfaces as the bug it is (a 500, logged), not as "your query"."""
+    import indexer.search
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise fault
+
+    lib = Library(catalog=built / "catalog.toml")
+    assert lib.search("shelter").results
+    monkeypatch.setattr(indexer.search, "OrderedDict", broken)
+    with pytest.raises(seen) as caught:
+        lib.search("shelter")
+    assert isinstance(caught.value, QueryError) == (seen is QueryError)
