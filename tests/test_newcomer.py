@@ -320,3 +320,26 @@ def test_a_fault_inside_the_search_is_not_blamed_on_the_query(
     with pytest.raises(seen) as caught:
         lib.search("shelter")
     assert isinstance(caught.value, QueryError) == (seen is QueryError)
+
+
+# -- 5. snippets say where they were cut ----------------------------------------------------
+
+def test_a_summary_snippet_sets_topics_apart_and_marks_cuts(built: Path) -> None:
+    lib = Library(catalog=built / "catalog.toml")
+    hit = next(h for h in lib.search("overview shelters").results if h.id == "guide")
+    summary = next(s for s in hit.snippets if s.page is None)
+    assert "find housing. · Overview of shelters · Housing law" in summary.text
+    marked = [summary.text[a:b] for a, b in summary.highlights]
+    assert "Overview" in marked and "shelters" in marked
+
+
+def test_a_snippet_cut_from_a_long_page_starts_and_ends_with_an_ellipsis() -> None:
+    from indexer.snippets import ELLIPSIS, make_snippet
+
+    text = " ".join(["filler"] * 200 + ["certification"] + ["filler"] * 200)
+    snip = make_snippet(text, {"certif"}, page=3, label=None)
+    assert snip is not None
+    assert snip.text.startswith(ELLIPSIS + " ") and snip.text.endswith(" " + ELLIPSIS)
+    assert [snip.text[a:b] for a, b in snip.highlights] == ["certification"]
+    whole = make_snippet("A short certification page.", {"certif"}, page=1, label=None)
+    assert whole is not None and whole.text == "A short certification page."
