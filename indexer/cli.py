@@ -8,16 +8,19 @@ usage errors (exit 2). No traceback reaches a person unless they ask with -v.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
 from .errors import SplibError
 from .ingest import SOURCE_WORDS, EntryStatus
+from .keeping import check_summary, entries_toml
 from .library import SORTS, BuildReport, Library
 from .search import JSON_MORE_LIKE_THIS, Hit, SearchResults, Snippet
 from .wording import plural
@@ -264,17 +267,22 @@ def _with_bar(job: Any, refetch: bool, offline: bool, jobs: int) -> BuildReport:
 @_verbosity_options
 @click.option("--refetch", is_flag=True, help="Ask every source whether it changed.")
 @click.option("--offline", is_flag=True, help="Use only what the data folder already has.")
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path),
+              help="The drop folder whose files are added first.  [default: inbox beside "
+                   "the catalog]")
 @_jobs_option
 @pass_library
-def update(lib: Library, refetch: bool, offline: bool, jobs: int) -> None:
-    """Re-index only what changed in the catalog or at the sources; retry failed entries.
+def update(lib: Library, refetch: bool, offline: bool, jobs: int, inbox: Path | None) -> None:
+    """Add the files dropped in inbox/ (moved into files/), then re-index only what changed
+    in the catalog or at the sources; retry failed entries.
 
     \b
     Examples:
       splib update
       splib update --refetch
+      splib update --inbox ~/Desktop/new-reports
     """
-    report = _with_bar(lib.update, refetch, offline, jobs)
+    report = _with_bar(functools.partial(lib.update, inbox=inbox), refetch, offline, jobs)
     if not report.reindexed:
         click.echo(f"Nothing changed; the index is up to date ({plural(report.pages, 'page')}, "
                    f"{report.seconds:.1f} s).", err=True)
@@ -500,6 +508,72 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
     for p in pages:
         label = f" (printed {p.label})" if p.label else ""
         click.echo(f"\n--- page {p.number}{label} ---\n{p.text}")
+
+
+@main.command()
+@_verbosity_options
+@click.argument("targets", nargs=-1, required=True, metavar="PATH|FOLDER|URL...")
+@click.option("--copy", "place", flag_value="copy",
+              help="Copy the files into files/ beside the catalog.")
+@click.option("--move", "place", flag_value="move",
+              help="Move the files into files/ beside the catalog.")
+@click.option("--dry-run", is_flag=True, help="Print the entries; change nothing.")
+@pass_library
+def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool) -> None:
+    """Add reports to the catalog: files, folders of files, or addresses. Each entry's title,
+    date, organisation, authors and summary are read from the report itself (its cover, its
+    metadata, its opening pages); check them with `splib show ID` and edit the catalog if
+    need be. A report the catalog already holds is refused.
+
+    \b
+    Examples:
+      splib add reports/needs-assessment.pdf
+      splib add ~/Downloads/new-reports --copy        # every PDF, web page and text file in it
+      splib add https://www.example.org/report.pdf --dry-run
+    """
+    bar = ProgressBar()
+    try:
+        report = lib.add(targets, place=place or "refer", dry_run=dry_run, progress=bar)
+    finally:
+        bar.close()
+    if dry_run and report.entries:
+        click.echo(entries_toml(report.entries), nl=False)
+    for refusal in report.refused:
+        click.echo(f"Refused {refusal}.", err=True)
+    for note in report.notes:
+        click.echo(f"Note: {note}", err=True)
+    if report.written:
+        click.echo(f"Added {plural(len(report.entries), 'report')} to {lib.catalog_path}: "
+                   + ", ".join(str(e["id"]) for e in report.entries) + ". Check their titles "
+                   "with `splib show ID`, then run `splib update`.", err=True)
+    elif dry_run and report.entries:
+        click.echo(f"{plural(len(report.entries), 'entry', 'entries')} would be added to "
+                   f"{lib.catalog_path}; nothing was changed.", err=True)
+    if report.refused and not report.entries:
+        sys.exit(1)
+
+
+@main.command()
+@_verbosity_options
+@pass_library
+def check(lib: Library) -> None:
+    """Check the catalog without fetching or building: every problem, duplicate reports under
+    two ids, missing local files, and entries without a summary. Exit status 1 when something
+    must be fixed.
+
+    \b
+    Examples:
+      splib check
+      splib --catalog ~/library/catalog.toml check
+    """
+    report = lib.check()
+    for problem in report.problems:
+        click.echo(f"  problem: {problem}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}")
+    click.echo(f"{lib.catalog_path}: {check_summary(report)}")
+    if report.problems:
+        sys.exit(1)
 
 
 @main.command("similar")

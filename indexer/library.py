@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog
-from .errors import ExtractionError, IndexMissingError, QueryError, SplibError
+from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import Document, sniff
 from .extract.isolate import Limits, WorkerPool, extract_isolated
@@ -31,8 +32,21 @@ from .ingest import (
     no_progress,
     wants_fetch,
 )
+from .keeping import (
+    AddReport,
+    CheckReport,
+    check_catalog,
+    expand,
+    file_sha256,
+    is_address,
+    normal_url,
+    title_from_name,
+    unique_file,
+    with_entries,
+)
 from .search import SearchResults, Similar, search, similar
-from .store import EntryRecord, Store, disk_error
+from .store import EntryRecord, Store, disk_error, write_atomic
+from .wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +54,9 @@ DEFAULT_CATALOG = Path("corpus/catalog.toml")
 DATA_NAME = ".splib"  # the data folder's name, beside the catalog unless told otherwise
 DEFAULT_QUESTIONS = Path("queries/library.toml")
 SORTS = ("relevance", "newest", "oldest")
+PLACES = ("refer", "copy", "move")  # where `add` leaves a file: where it is, or in files/
+FILES_FOLDER = "files"  # beside the catalog: the reports `add --copy/--move` keeps
+INBOX_FOLDER = "inbox"  # beside the catalog: files dropped here are added by `update`
 _T = TypeVar("_T")
 
 
@@ -119,6 +136,10 @@ class Library:
         catalog = load_catalog(self.catalog_path)
         self._catalog = (digest, catalog)
         return catalog
+
+    def check(self) -> CheckReport:
+        """The catalog's problems and warnings, without fetching or building."""
+        return check_catalog(self.catalog_path)
 
     def status(self) -> list[EntryStatus]:
         """One status per catalog entry, in catalog order."""
@@ -253,6 +274,122 @@ class Library:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def add(self, targets: Sequence[str], place: str = "refer", dry_run: bool = False,
+            progress: Progress = no_progress) -> AddReport:
+        """Catalog entries for files, folders of files, or addresses, filled from the
+        reports themselves (see metadata.py), appended to the catalog unless `dry_run`.
+
+        `place` is "refer" (the file stays where it is, its path relative to the catalog),
+        "copy" or "move" (into `files/` beside the catalog). A report already in the catalog
+        (the same address, or a file of the same bytes) is refused, naming its entry."""
+        if place not in PLACES:
+            raise SplibError(f"Place files by one of {', '.join(PLACES)}, not {place!r}.")
+        path = self.catalog_path
+        catalog = self.catalog() if path.exists() else Catalog(path=path, reports=())
+        records = self.store.load_manifest()
+        ids = {r.id for r in catalog}
+        urls = {normal_url(r.url): r.id for r in catalog if r.url}
+        files: dict[str, str] = {}  # sha256 -> id
+        for report in catalog:
+            record = records.get(report.id)
+            if record is not None and record.source is not None:
+                files.setdefault(record.source.sha256, report.id)
+            sha = file_sha256(report.path) if report.path is not None else None
+            if sha:
+                files.setdefault(sha, report.id)
+        items = expand(targets)
+        entries: list[dict[str, object]] = []
+        refused: list[str] = []
+        notes: list[str] = []
+        placed: list[tuple[Path, Path]] = []
+        folder = path.parent / FILES_FOLDER
+        with self.store.lock("add"):
+            fetcher = Fetcher(self.store, self.fetch_settings)
+            pool = WorkerPool(self.limits)
+            try:
+                for done, target in enumerate(items, start=1):
+                    found = self._read_new(target, fetcher, urls, files, refused)
+                    if found is None:
+                        progress(f"Reading ({target}: refused)", done, len(items))
+                        continue
+                    source, sha, fields = found
+                    if not is_address(target) and place != "refer":
+                        taken = {str(b) for _, b in placed}
+                        destination = unique_file(folder, source.name)
+                        while str(destination) in taken:
+                            destination = unique_file(folder, f"{source.stem}-{done}"
+                                                              f"{source.suffix}")
+                        placed.append((source, destination))
+                        fields["path"] = os.path.relpath(destination, path.parent)
+                    elif not is_address(target):
+                        fields["path"] = os.path.relpath(source.resolve(),
+                                                         path.parent.resolve())
+                    guessed, outcome = pool.guess(source, url=target if is_address(target)
+                                                  else "")
+                    entry = _entry(guessed, fields, source.name, ids)
+                    ids.add(str(entry["id"]))
+                    files[sha] = str(entry["id"])
+                    if "url" in fields:
+                        urls[normal_url(str(fields["url"]))] = str(entry["id"])
+                    if isinstance(outcome, ExtractionError):
+                        notes.append(f"{entry['id']}: no text ({outcome}); it is searched by "
+                                     "its title and summary.")
+                    elif not dry_run:
+                        self.store.save_text(self.store.text_key(sha), outcome)
+                    entries.append(entry)
+                    progress(f"Reading ({entry['id']}: {entry['title']})", done, len(items))
+            except OSError as exc:
+                raise disk_error(exc, "reading the new reports") from None
+            finally:
+                fetcher.close()
+                pool.close()
+            if not entries or dry_run:
+                return AddReport(entries=tuple(entries), refused=tuple(refused),
+                                 notes=tuple(notes), written=False)
+            text, _ = with_entries(path, entries)  # validated before any file moves
+            for source, destination in placed:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                if place == "move":
+                    shutil.move(source, destination)
+                else:
+                    shutil.copy2(source, destination)
+            write_atomic(path, text.encode("utf-8"))
+            self._catalog = None
+        return AddReport(entries=tuple(entries), refused=tuple(refused), notes=tuple(notes),
+                         written=True)
+
+    def _read_new(self, target: str, fetcher: Fetcher, urls: dict[str, str],
+                  files: dict[str, str], refused: list[str],
+                  ) -> tuple[Path, str, dict[str, object]] | None:
+        """The bytes of a report to add (a local file, or a fetched copy in the data folder),
+        their sha256 and the fields that say where it is; None, with the reason in `refused`,
+        for a report the catalog already holds or that cannot be read."""
+        if is_address(target):
+            held = urls.get(normal_url(target))
+            if held:
+                refused.append(f"{target}: already in the catalog as {held}")
+                return None
+            try:
+                fetched = fetcher.fetch_url(target, None)
+            except FetchError as exc:
+                refused.append(f"{target}: {exc}")
+                return None
+            sha = fetched.record.sha256
+            source = self.store.source_path(sha)
+            fields: dict[str, object] = {"url": target}
+        else:
+            source = Path(target)
+            digest = file_sha256(source) if source.is_file() else None
+            if digest is None:
+                refused.append(f"{target}: no such file, or it cannot be read")
+                return None
+            sha, fields = digest, {}
+        if sha in files:
+            refused.append(f"{target}: the same report is already in the catalog as "
+                           f"{files[sha]}")
+            return None
+        return source, sha, fields
+
     def fetch(self, ids: Sequence[str] = (), refetch: bool = False, jobs: int = 1,
               progress: Progress = no_progress) -> list[EntryStatus]:
         """Fetch and extract entries (all when `ids` is empty): missing ones, or all with
@@ -283,10 +420,12 @@ class Library:
                            notes=_notes(catalog, records))
 
     def update(self, refetch: bool = False, offline: bool = False, jobs: int = 1,
-               progress: Progress = no_progress) -> BuildReport:
+               progress: Progress = no_progress, inbox: Path | None = None) -> BuildReport:
         """Re-index only what changed in the catalog or at the sources since the last build;
-        entries whose fetch or extraction failed are tried again."""
+        entries whose fetch or extraction failed are tried again. Files in the drop folder
+        (`inbox`, default inbox/ beside the catalog) are added first, moved into files/."""
         started = time.monotonic()
+        dropped = self._take_inbox(inbox or self.catalog_path.parent / INBOX_FOLDER, progress)
         catalog = self.catalog()
         with self.store.lock("update"):
             self.store.sweep_unfinished()
@@ -308,7 +447,21 @@ class Library:
                 reindexed = False
         return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
                            pages=pages, seconds=time.monotonic() - started, changes=changes,
-                           reindexed=reindexed, notes=_notes(catalog, records))
+                           reindexed=reindexed, notes=dropped + _notes(catalog, records))
+
+    def _take_inbox(self, inbox: Path, progress: Progress) -> tuple[str, ...]:
+        """Add the files in the drop folder `inbox` (moved into files/); what to tell."""
+        if not inbox.is_dir() or not expand([str(inbox)]):
+            return ()
+        added = self.add([str(inbox)], place="move", progress=progress)
+        told = [f"Refused {refusal}; the file stays in {inbox.name}/."
+                for refusal in added.refused]
+        told.extend(added.notes)
+        if added.entries:
+            ids = ", ".join(str(e["id"]) for e in added.entries)
+            told.insert(0, f"{plural(len(added.entries), 'report')} added from {inbox.name}/ "
+                           f"({ids}); check their titles with `splib show ID`.")
+        return tuple(told)
 
     def _ingest(self, reports: Sequence[Report], mode: FetchMode, jobs: int,
                 progress: Progress, records: dict[str, EntryRecord] | None = None,
@@ -342,6 +495,20 @@ def default_data(catalog: Path) -> Path:
             and (above / "manifest.json").is_file():
         return above
     return beside
+
+
+def _entry(guessed: dict[str, Any], fields: dict[str, object], name: str,
+           ids: set[str]) -> dict[str, object]:
+    """A catalog entry from what the file suggested (`metadata.Guess` as JSON) and where it
+    is; the title falls back to the file's name, the id is a readable slug unique in `ids`."""
+    from .metadata import Guess, slug
+
+    guess = Guess.from_json(guessed) if guessed else Guess()
+    title = guess.title or title_from_name(name)
+    named = replace(guess, title=title)
+    return {"id": slug(named, ids), "title": title, "organization": guess.organization,
+            "authors": list(guess.authors), "date": guess.date, "summary": guess.summary,
+            **fields}
 
 
 def _notes(catalog: Catalog, records: dict[str, EntryRecord]) -> tuple[str, ...]:

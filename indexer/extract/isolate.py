@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from ..errors import ExtractionError
 from . import Document
@@ -67,11 +67,19 @@ class _Worker:
 
     def run(self, source: Path, password: str) -> Document:
         """Extract `source`; raise `ExtractionError`, and `_Dead` when the child is lost."""
+        answer = self.ask(source, password)
+        if "error" in answer:
+            raise ExtractionError(str(answer["error"]))
+        return Document.from_json(answer["document"])
+
+    def ask(self, source: Path, password: str, **extra: object) -> dict[str, Any]:
+        """The child's answer for one job on `source` (see worker.py); `_Dead` when the child
+        is lost."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.jobs += 1
         output = self.folder / f"{self.proc.pid}-{self.jobs}.json"
         job = {"source": str(source), "output": str(output), "password": password,
-               "cpu_seconds": math.ceil(self.limits.seconds) + 10}
+               "cpu_seconds": math.ceil(self.limits.seconds) + 10, **extra}
         try:
             self.proc.stdin.write(json.dumps(job).encode() + b"\n")
             self.proc.stdin.flush()
@@ -91,13 +99,11 @@ class _Worker:
         if not line:
             raise _Dead(self._death_reason())
         try:
-            answer = json.loads(output.read_text(encoding="utf-8"))
+            answer: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 output.unlink()
-        if "error" in answer:
-            raise ExtractionError(str(answer["error"]))
-        return Document.from_json(answer["document"])
+        return answer
 
     def _death_reason(self) -> str:
         code = self.proc.wait()
@@ -164,6 +170,27 @@ class WorkerPool:
             raise
         self._give_back(worker)
         return document
+
+    def guess(self, source: Path, password: str = "", url: str = "") \
+            -> tuple[dict[str, Any], Document | ExtractionError]:
+        """The catalog fields `source` suggests (metadata.Guess as JSON; empty when the child
+        was lost) and its text or the reason there is none."""
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            worker = _Worker(self.limits, Path(self._folder.name))
+        try:
+            answer = worker.ask(source, password, guess=True, url=url)
+        except _Dead as exc:
+            worker.close()
+            return {}, ExtractionError(str(exc))
+        except BaseException:
+            worker.kill()
+            raise
+        self._give_back(worker)
+        outcome = ExtractionError(str(answer["error"])) if "error" in answer else \
+            Document.from_json(answer["document"])
+        return dict(answer.get("guess") or {}), outcome
 
     def _give_back(self, worker: _Worker) -> None:
         with self._lock:

@@ -1,8 +1,9 @@
 """The extraction child process: `python -m indexer.extract.worker MEMORY_MB` (see isolate.py).
 
 It limits its own address space, loads the extractors once, then serves jobs: one JSON line
-on stdin (`source`, `output`, `password`, `cpu_seconds`), the answer written to `output` as
-`{"document": ...}` or `{"error": reason}`, then one line "done" on stdout. Before each job
+on stdin (`source`, `output`, `password`, `cpu_seconds`; `guess` and `url` for `splib add`),
+the answer written to `output` as `{"document": ...}` or `{"error": reason}` (with `"guess"`
+when asked), then one line "done" on stdout. Before each job
 its CPU-time limit is moved to what it has used plus that job's allowance, so a child whose
 parent died (kill -9, a closed terminal) cannot spin for long.
 """
@@ -28,17 +29,22 @@ def serve_one(line: str) -> None:
     resource.setrlimit(resource.RLIMIT_CPU,
                        (spent + int(job["cpu_seconds"]), resource.RLIM_INFINITY))
     output = Path(job["output"])
+    answer: dict[str, object] = {}
     try:
         data = Path(job["source"]).read_bytes()
-        answer: dict[str, object] = {
-            "document": extract_bytes(data, job.get("password", "")).to_json()}
+        if job.get("guess"):
+            # `splib add`: the catalog fields the file itself suggests, then its text.
+            from ..metadata import guess
+
+            answer["guess"] = guess(data, job.get("url", ""), job.get("password", "")).to_json()
+        answer["document"] = extract_bytes(data, job.get("password", "")).to_json()
     except ExtractionError as exc:
-        answer = {"error": str(exc)}
+        answer["error"] = str(exc)
     except MemoryError:
         raise
     except Exception as exc:  # any other failure is this file's, not the run's
         words = " ".join(str(exc).split())[:200] or type(exc).__name__
-        answer = {"error": f"damaged or unsupported file: {words}"}
+        answer["error"] = f"damaged or unsupported file: {words}"
     tmp = output.with_suffix(".tmp")
     tmp.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, output)
