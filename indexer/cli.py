@@ -553,6 +553,39 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
         sys.exit(1)
 
 
+@main.command("import")
+@_verbosity_options
+@click.argument("source", metavar="FILE|URL")
+@click.option("--dry-run", is_flag=True, help="Print the entries; change nothing.")
+@pass_library
+def import_command(lib: Library, source: str, dry_run: bool) -> None:
+    """Add the entries of a library's listing page (its HTML page, or the page's text) to the
+    catalog: organisation, title, authors and date, summary, topics and links of each.
+
+    \b
+    Examples:
+      splib import library-page.html
+      splib import https://www.example.org/library --dry-run
+      splib import ../shared/seed/library-for-service-providers.txt
+    """
+    report = lib.import_listing(source, dry_run=dry_run)
+    if dry_run and report.entries:
+        click.echo(entries_toml(report.entries), nl=False)
+    for refusal in report.refused:
+        click.echo(f"Refused {refusal}.", err=True)
+    found = plural(len(report.entries), "entry", "entries")
+    if report.written:
+        click.echo(f"Added {found} to {lib.catalog_path}: "
+                   + ", ".join(str(e["id"]) for e in report.entries) + ". Add each one's "
+                   "`url` or `path` where the page gave none, then run `splib update`.",
+                   err=True)
+    elif dry_run:
+        click.echo(f"{found} would be added to {lib.catalog_path}; nothing was changed.",
+                   err=True)
+    if report.refused and not report.entries:
+        sys.exit(1)
+
+
 @main.command()
 @_verbosity_options
 @pass_library

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -35,6 +36,7 @@ from .ingest import (
 from .keeping import (
     AddReport,
     CheckReport,
+    append_entries,
     check_catalog,
     expand,
     file_sha256,
@@ -358,6 +360,66 @@ class Library:
         return AddReport(entries=tuple(entries), refused=tuple(refused), notes=tuple(notes),
                          written=True)
 
+    def import_listing(self, source: str, dry_run: bool = False) -> AddReport:
+        """Entries from a library's listing page (an HTML page or its plain text, a file or an
+        address; see listing.py), appended to the catalog unless `dry_run`. An entry whose
+        address or title the catalog already holds is refused."""
+        from .listing import parse_listing
+        from .metadata import Guess, slug
+
+        data = self._listing_bytes(source)
+        drafts = parse_listing(data, base_url=source if is_address(source) else "")
+        path = self.catalog_path
+        catalog = self.catalog() if path.exists() else Catalog(path=path, reports=())
+        ids = {r.id for r in catalog}
+        urls = {normal_url(r.url): r.id for r in catalog if r.url}
+        titles = {_title_key(r.title): r.id for r in catalog}
+        entries: list[dict[str, object]] = []
+        refused: list[str] = []
+        for draft in drafts:
+            held = titles.get(_title_key(draft.title)) or \
+                (urls.get(normal_url(draft.url)) if draft.url else None)
+            if held:
+                refused.append(f"{draft.title!r}: already in the catalog as {held}")
+                continue
+            entry: dict[str, object] = {
+                "id": slug(Guess(title=draft.title, date=draft.date,
+                                 organization=draft.organization), ids),
+                "title": draft.title, "organization": draft.organization,
+                "prepared_for": draft.prepared_for, "authors": list(draft.authors),
+                "date": draft.date, "summary": draft.summary, "topics": list(draft.topics),
+                "url": draft.url, "links": list(draft.links)}
+            ids.add(str(entry["id"]))
+            titles[_title_key(draft.title)] = str(entry["id"])
+            if draft.url:
+                urls[normal_url(draft.url)] = str(entry["id"])
+            entries.append(entry)
+        if not drafts:
+            raise SplibError(f"No entries found in {source}: a listing page has, per report, "
+                             "a title and its summary, link or organisation.")
+        written = bool(entries) and not dry_run
+        if written:
+            with self.store.lock("import"):
+                append_entries(path, entries)
+            self._catalog = None
+        return AddReport(entries=tuple(entries), refused=tuple(refused), notes=(),
+                         written=written)
+
+    def _listing_bytes(self, source: str) -> bytes:
+        if not is_address(source):
+            try:
+                return Path(source).read_bytes()
+            except OSError as exc:
+                raise SplibError(f"Cannot read {source}: {exc.strerror or exc}.") from None
+        fetcher = Fetcher(self.store, self.fetch_settings)
+        try:
+            fetched = fetcher.fetch_url(source, None)
+        except FetchError as exc:
+            raise SplibError(f"Cannot fetch {source}: {exc}") from None
+        finally:
+            fetcher.close()
+        return self.store.source_path(fetched.record.sha256).read_bytes()
+
     def _read_new(self, target: str, fetcher: Fetcher, urls: dict[str, str],
                   files: dict[str, str], refused: list[str],
                   ) -> tuple[Path, str, dict[str, object]] | None:
@@ -495,6 +557,10 @@ def default_data(catalog: Path) -> Path:
             and (above / "manifest.json").is_file():
         return above
     return beside
+
+
+def _title_key(title: str) -> str:
+    return " ".join(re.findall(r"\w+", title.casefold()))
 
 
 def _entry(guessed: dict[str, Any], fields: dict[str, object], name: str,
