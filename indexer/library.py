@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .build import IndexBuilder, IndexChanges, open_current
-from .catalog import Catalog, Report, load_catalog
+from .catalog import Catalog, Report, load_catalog, url_problem
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import Document, sniff
@@ -382,13 +382,16 @@ class Library:
             if held:
                 refused.append(f"{draft.title!r}: already in the catalog as {held}")
                 continue
+            # A relative link on a page read from a file has no address to resolve against.
+            links = [link for link in (draft.url, *draft.links) if not url_problem(link)]
             entry: dict[str, object] = {
                 "id": slug(Guess(title=draft.title, date=draft.date,
                                  organization=draft.organization), ids),
                 "title": draft.title, "organization": draft.organization,
                 "prepared_for": draft.prepared_for, "authors": list(draft.authors),
                 "date": draft.date, "summary": draft.summary, "topics": list(draft.topics),
-                "url": draft.url, "links": list(draft.links)}
+                "url": draft.url if draft.url in links else "",
+                "links": [link for link in draft.links if link in links]}
             ids.add(str(entry["id"]))
             titles[_title_key(draft.title)] = str(entry["id"])
             if draft.url:
