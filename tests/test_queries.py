@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -40,8 +41,33 @@ def test_question_finds_its_reports_in_the_top_3(seed_library: Library,
     assert not missing, f"{query['text']!r}: top 3 were {top}"
 
 
-def test_data_folder_is_not_the_repository(seed_library: Library) -> None:
-    assert Path(seed_library.store.root).resolve() != (ROOT / ".splib").resolve()
+def repository_files() -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file in the checkout that a run could write to
+    (not the virtual environment, git's own folder or the tools' caches)."""
+    skip = {".git", ".venv", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+            ".hypothesis", "__pycache__"}
+    found: dict[str, tuple[int, int]] = {}
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if d not in skip and not d.endswith(".egg-info")]
+        for name in files:
+            info = (Path(folder) / name).stat()
+            found[str(Path(folder, name).relative_to(ROOT))] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+def test_data_folder_is_not_the_repository(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild of the repository's own catalog, run from the repository (where the default
+    data folder `.splib/` would land), writes only into the data folder it was given."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("SPLIB_DATA", raising=False)
+    before = repository_files()
+    lib = Library(catalog=ROOT / "corpus" / "catalog.toml", data=tmp_path / "data")
+    assert len(lib.rebuild(offline=True).summary_only) == 6
+    assert repository_files() == before
+    current = lib.store.current_index()
+    assert current is not None and current.is_relative_to(tmp_path / "data")
+    assert (tmp_path / "data" / "manifest.json").is_file()
 
 
 # nDCG@10 measured when the questions were written (0.9599 on 2026-11-25); the check fails if
