@@ -108,14 +108,34 @@ def test_unreadable_queries_get_a_message(library: Library, query: str) -> None:
         library.search(query)
 
 
-@pytest.mark.parametrize("query", ['"unbalanced', "(((", "housing)", "AND", "OR OR", "*", "~",
-                                   "title:", "year:[2010 TO", 'title:"', "-", "\x00\x07 housing"])
-def test_odd_queries_answer_or_explain(library: Library, query: str) -> None:
+TYPE_WORDS = 'Error: Type some words to search for, e.g. splib search "T visa".'
+NOTHING = "Error: Nothing to search for: the query holds only very common words or operators."
+
+
+# Punctuation is text (README, "Query syntax"): a query with a word in it is searched; one
+# with no word left gets the message that says what to type.
+@pytest.mark.parametrize(("query", "exit_code", "says"), [
+    ('"unbalanced', 0, "No reports match '\"unbalanced'."),
+    ("(((", 1, TYPE_WORDS),
+    ("housing)", 0, "\n1. Housing survivors\n"),
+    ("AND", 1, NOTHING),
+    ("OR OR", 1, NOTHING),
+    ("*", 1, TYPE_WORDS),
+    ("~", 1, TYPE_WORDS),
+    ("title:", 0, "No reports match 'title:'."),  # the word "title", which no report writes
+    ("year:[2010 TO", 0, "No reports match 'year:[2010 TO'."),  # year:2010; none is from 2010
+    ('title:"', 1, NOTHING),
+    ("-", 1, TYPE_WORDS),
+    ("\x00\x07 housing", 0, "\n1. Housing survivors\n"),
+])
+def test_odd_queries_answer_or_explain(library: Library, query: str, exit_code: int,
+                                       says: str) -> None:
     result = CliRunner().invoke(main, ["search", query], obj=library)
-    assert result.exit_code in (0, 1), result.output
+    assert result.exit_code == exit_code, result.output
     assert "Traceback" not in result.output
-    if result.exit_code == 1:
-        assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert says in result.output
+    if exit_code == 1:
+        assert result.output.startswith(says) and result.output.count("\n") == 1
 
 
 def test_cli_search_json_shape(library: Library) -> None:
@@ -142,10 +162,16 @@ def test_cli_search_json_shape(library: Library) -> None:
 def test_cli_search_plain_markers_and_limits(library: Library) -> None:
     result = CliRunner().invoke(main, ["search", "housing", "--limit", "1", "--pages", "1"],
                                 obj=library)
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     assert "**housing**" in result.output.lower()
     assert result.output.count("\n1. ") == 1 and "\n2. " not in result.output
-    assert "p. " in result.output or "summary:" in result.output
+    assert "\n1. Housing survivors\n" in result.output
+    # One snippet (--pages 1): the article's page that says "housing"; its summary ("An
+    # article on shelters.") does not, so no summary line.
+    snippets = [line for line in result.output.splitlines()
+                if line.startswith(("   p. ", "   summary: "))]
+    assert len(snippets) == 1, result.output
+    assert snippets[0].startswith("   p. 1: **Housing** survivors"), snippets
 
 
 def test_long_page_highlighted_beyond_32k(tmp_path: Path, make_library: LibraryFactory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -77,11 +78,30 @@ def test_huge_fuzzy_edits_are_capped(lib: Library) -> None:
     assert isinstance(answer(lib, "housing~99"), SearchResults)
 
 
-@pytest.mark.parametrize("query", ['"', "(", "title:", "NOT", "*", "\x00", "x" * 5000,
-                                   "year:[zzz TO 2013]", "~~~"])
-def test_cli_never_shows_a_traceback(lib: Library, query: str) -> None:
+TYPE_WORDS = 'Error: Type some words to search for, e.g. splib search "T visa".'
+NOTHING = "Error: Nothing to search for: the query holds only very common words or operators."
+
+
+# Each query gets its one right answer: JSON results (exit 0) when a word is left to search,
+# else a one-line message (exit 1) that says what to type.
+@pytest.mark.parametrize(("query", "exit_code", "says"), [
+    ('"', 1, TYPE_WORDS),
+    ("(", 1, TYPE_WORDS),
+    ("title:", 0, None),  # the word "title", which the guide never writes
+    ("NOT", 1, NOTHING),
+    ("*", 1, TYPE_WORDS),
+    ("\x00", 1, TYPE_WORDS),
+    ("x" * 5000, 0, None),  # pasted text with no word the library knows
+    ("year:[zzz TO 2013]", 1, "Error: year: takes a year or a range, like year:2013"),
+    ("~~~", 1, TYPE_WORDS),
+])
+def test_cli_never_shows_a_traceback(lib: Library, query: str, exit_code: int,
+                                     says: str | None) -> None:
     result = CliRunner().invoke(main, ["search", "--json", query], obj=lib)
-    assert result.exit_code in (0, 1)
+    assert result.exit_code == exit_code, result.output
     assert "Traceback" not in result.output
-    if result.exit_code:
-        assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    if says is None:
+        data = json.loads(result.output)
+        assert data["query"] == query and data["total"] == 0 and data["results"] == []
+    else:
+        assert result.output.startswith(says) and result.output.count("\n") == 1
