@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,39 +154,68 @@ def test_500_then_success_is_retried(httpserver: HTTPServer,
 
 
 def test_timeout_is_recorded(httpserver: HTTPServer, tmp_path: Path) -> None:
-    def slow(request: Request) -> Response:
-        time.sleep(1.5)
+    gave_up = threading.Event()
+
+    def silent(request: Request) -> Response:
+        # No answer until the fetch has given up, so only its timeout can end the wait (the
+        # bound on this wait only keeps a broken test from hanging the server).
+        gave_up.wait(timeout=60)
         return Response(PDF_BYTES)
 
-    httpserver.expect_request("/slow.pdf").respond_with_handler(slow)
+    httpserver.expect_request("/slow.pdf").respond_with_handler(silent)
     catalog = write_catalog(tmp_path / "c.toml", [entry(httpserver.url_for("/slow.pdf"))])
     settings = fast_fetch()
     from dataclasses import replace
 
     lib = Library(catalog=catalog, data=tmp_path / "d",
                   fetch=replace(settings, timeout=0.3, retries=0))
-    [status] = lib.fetch()
+    try:
+        [status] = lib.fetch()
+    finally:
+        gave_up.set()
     assert status.state == "summary-only"
     assert status.error is not None and "did not answer" in status.error
 
 
+def text_of_size(size: int) -> bytes:
+    """A plain-text report of exactly `size` bytes: readable, so it would be indexed if kept."""
+    line = b"Transitional housing works for survivors of labor trafficking.\n"
+    return (line * (size // len(line) + 1))[:size]
+
+
 @pytest.mark.parametrize("chunked", [False, True])
-def test_oversized_body_is_refused(httpserver: HTTPServer, make_library: LibraryFactory,
+def test_oversized_body_is_refused(httpserver: HTTPServer, tmp_path: Path,
                                    chunked: bool) -> None:
-    big = b"%PDF-1.4\n" + b"0" * 3_000_000
-    if chunked:
-        def stream(request: Request) -> Response:
-            return Response(iter([big[i:i + 65536] for i in range(0, len(big), 65536)]))
-        httpserver.expect_request("/big.pdf").respond_with_handler(stream)
-    else:
-        httpserver.expect_request("/big.pdf").respond_with_data(big)
-    lib = make_library([entry(httpserver.url_for("/big.pdf"))])
-    [status] = lib.fetch()
-    assert status.state == "summary-only"
-    assert status.error is not None and "MB limit" in status.error
-    assert not any(lib.store.sources.glob("*")) or all(
-        p.name.startswith(".") is False for p in lib.store.sources.iterdir())
-    assert not list(lib.store.sources.glob(".incoming.*"))
+    """A body one byte over the limit is refused and nothing of it is kept; one at the limit
+    is stored (so the check on the data folder can see a stored source)."""
+    limit = 1_000_000
+    bodies = {"/fits.txt": text_of_size(limit), "/big.txt": text_of_size(limit + 1)}
+    for path, body in bodies.items():
+        if chunked:  # no Content-Length: the limit is found while downloading
+            def stream(request: Request, body: bytes = body) -> Response:
+                return Response(iter([body[i:i + 65536] for i in range(0, len(body), 65536)]))
+            httpserver.expect_request(path).respond_with_handler(stream)
+        else:  # Content-Length says it before any byte is read
+            httpserver.expect_request(path).respond_with_data(body)
+    from dataclasses import replace
+
+    catalog = write_catalog(tmp_path / "c.toml", [entry(httpserver.url_for("/fits.txt"), "fits"),
+                                                  entry(httpserver.url_for("/big.txt"), "big")])
+    lib = Library(catalog=catalog, data=tmp_path / "d",
+                  fetch=replace(fast_fetch(), max_bytes=limit))
+    status = {s.id: s for s in lib.fetch()}
+    assert status["big"].state == "summary-only"
+    assert status["big"].error is not None and "MB limit" in status["big"].error
+    assert status["fits"].state == "text", status["fits"].error
+    records = lib.store.load_manifest()
+    assert records["big"].source is None and records["big"].text_key is None
+    kept = records["fits"].source
+    assert kept is not None and kept.size == limit
+    # The one file in the sources folder is the body at the limit: no part of the big one,
+    # not even a temporary file, is left.
+    assert [p.name for p in lib.store.sources.iterdir()] == [kept.sha256]
+    assert lib.store.source_path(kept.sha256).read_bytes() == bodies["/fits.txt"]
+    assert [h.id for h in lib.rebuild(offline=True).with_text] == ["fits"]
 
 
 def test_pdf_served_as_html_is_read_as_pdf(httpserver: HTTPServer,
