@@ -46,3 +46,13 @@ def test_token_f1_matches_the_definition() -> None:
     # extracted: a a b c (4), expected: a b b d (4); overlap a + b = 2.
     assert bench.token_f1("A a b c", "a b, b d") == 0.5
     assert bench.token_f1("", "a") == 0.0
+
+
+def test_pdf_word_changes_match_the_definition() -> None:
+    bench = load("pdf_word_gaps")
+    joined, split = bench.word_changes("Exploringcharacteristics and sex traf ficking",
+                                       "exploring characteristics andsex trafficking")
+    assert joined == {"exploringcharacteristics"}
+    assert split == {"andsex", "trafficking"}
+    # The middle of the best values when several tie.
+    assert bench.best_gap({0.02: 2, 0.04: 2, 0.06: 2, 0.08: 1, 0.1: 2}) == 0.04

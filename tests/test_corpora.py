@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
+from indexer.extract import extract_bytes
 
 # Known reasons a file may end without text; anything else is a new failure to look at.
 REASONS = ("encrypted", "no text layer (scanned?)", "damaged PDF")
@@ -74,3 +75,10 @@ def test_page_labels_of_a_real_report(corpora: Path) -> None:
     result = CliRunner().invoke(main, ["extract", "--json", str(path)])
     pages = json.loads(result.output)["pages"]
     assert [p["label"] for p in pages[:5]] == ["C1", "C2", "i", "ii", "1"]
+
+
+def test_cover_words_placed_tight_are_separated(corpora: Path) -> None:
+    # The cover places each word on its own, closer than PDFium puts a space.
+    path = corpora / "reports" / "2017_April_AZ_SexTraffickingResearch.pdf"
+    cover = extract_bytes(path.read_bytes()).pages[0].text
+    assert "EXPLORING CHARACTERISTICS\nAND SEX TRAFFICKING PATTERNS" in cover

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,47 @@ def test_damaged_pdf_is_reported() -> None:
     data = make_pdf(PAGES)
     with pytest.raises(ExtractionError, match="damaged PDF"):
         extract_bytes(data[: len(data) // 3])
+
+
+def pieces_pdf(lines: Sequence[Sequence[tuple[str, float]]], size: float = 28) -> bytes:
+    """A one-page PDF whose lines are drawn piece by piece, as covers and headings are: each
+    (text, gap) is its own text object, and the next piece starts `gap` times the font size
+    after its advance, with no space character between them."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    font = "Helvetica-Bold"
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setFont(font, size)
+    for row, pieces in enumerate(lines):
+        x = 72.0
+        for text, gap in pieces:
+            c.drawString(x, 700 - 40 * row, text)
+            x += stringWidth(text, font, size) + gap * size
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_pdf_words_placed_apart_without_a_space_are_separated() -> None:
+    # A word gap of 0.12 of the font size: plain to a reader, narrower than PDFium's own
+    # threshold, so PDFium alone reads "EXPLORINGCHARACTERISTICS".
+    data = pieces_pdf([[("EXPLORING", 0.12), ("CHARACTERISTICS", 0)],
+                       [("AND", 0.12), ("SEX TRAFFICKING", 0)]])
+    text = extract_bytes(data).pages[0].text
+    assert text.split("\n") == ["EXPLORING CHARACTERISTICS", "AND SEX TRAFFICKING"]
+
+
+def test_pdf_kerned_and_letter_spaced_words_are_not_split() -> None:
+    data = pieces_pdf([
+        [("Traf", -0.03), ("ficking", 0)],  # a kerned pair: the pieces overlap
+        [("Sur", 0.02), ("vivors", 0)],  # kerned apart, by less than a word gap
+        [(letter, 0.12) for letter in "ANALYSIS"],  # letter-spaced, one piece a letter
+        [("O", 0.12), ("F", 0.4), ("S", 0.12), ("E", 0.12), ("X", 0)],  # short words set wide
+    ])
+    assert extract_bytes(data).pages[0].text.split("\n") == [
+        "Trafficking", "Survivors", "ANALYSIS", "OF SEX"]
 
 
 def test_html_main_content_without_menus_and_footer() -> None:

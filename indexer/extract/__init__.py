@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import ExtractionError
 
 # Bumped whenever extraction output changes, so cached text is re-extracted.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 PDF = "application/pdf"
 HTML = "text/html"

@@ -2,9 +2,11 @@
 
 pypdf opens the file, checks encryption, reads page labels and the title; PDFium (pypdfium2,
 a well-kept binding of Chrome's PDF engine) reads the text about ten times faster than pypdf
-and agrees with `pdftotext` at least as well (README, "Performance"). When PDFium cannot read a
-file, pypdf reads the text instead. Content streams are first unpacked under pypdf's size
-limits, so a decompression bomb is refused before PDFium inflates it.
+and agrees with `pdftotext` at least as well (README, "Performance"); words it runs together
+where a cover or heading sets them tight are set apart from the letters' positions
+(`pdf_words.py`). When PDFium cannot read a file, pypdf reads the text instead. Content
+streams are first unpacked under pypdf's size limits, so a decompression bomb is refused before
+PDFium inflates it.
 
 Each page keeps its physical 1-based number (what a viewer's `#page=N` opens) and, where the
 PDF defines page labels, its printed label ("iv", "12"). Encrypted files open with the empty
@@ -124,6 +126,8 @@ def _pdfium_texts(data: bytes, password: str | None, count: int) -> list[str] | 
     try:
         import pypdfium2 as pdfium
 
+        from .pdf_words import page_text
+
         document = pdfium.PdfDocument(data, password=password)
     except Exception as exc:  # a file PDFium refuses is left to pypdf
         log.debug("PDFium could not open the file: %s", exc)
@@ -135,7 +139,7 @@ def _pdfium_texts(data: bytes, password: str | None, count: int) -> list[str] | 
         for index in range(count):
             page = document[index]
             textpage = page.get_textpage()
-            texts.append(textpage.get_text_bounded())
+            texts.append(page_text(textpage))
             textpage.close()
             page.close()
         return texts
