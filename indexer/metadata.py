@@ -477,21 +477,29 @@ def _cover_organization(lines: list[_Line], title_block: list[_Line]) -> str:
     in_title = {id(ln) for ln in title_block}
     candidates = [b for b in _blocks(lines) if not any(id(ln) in in_title for ln in b)]
     for block in sorted(candidates, key=lambda b: -b[0].y):
-        text = _block_text(block)
-        if _FUNDER.match(text):
-            continue
-        text = _BY.sub("", text)
-        words = text.split()
-        if not 1 <= len(words) <= MAX_ORG_WORDS or (re.search(r"[.!?]$", text) and not re.search(
-                r"\b(Inc|Ltd|Co|U\.S)\.$", text)):
-            continue
-        if sum(ch.isdigit() for ch in text) > 2 or not _has_org_word(text, capitalised=True):
-            continue
-        capitalised = [w for w in words if w.lower() not in _SMALL_WORDS]
-        if capitalised and sum(w[0].isupper() or not w[0].isalpha()
-                               for w in capitalised) >= 0.8 * len(capitalised):
-            return text
+        # The block as a whole, then its lines alone: an organisation printed just above
+        # its date ("Office for Victims of Crime" / "January 2023") is one block.
+        for text in [_block_text(block)] + ([_clean(ln.text) for ln in block]
+                                            if len(block) > 1 else []):
+            if _organization_line(text):
+                return _BY.sub("", text)
     return ""
+
+
+def _organization_line(text: str) -> bool:
+    """Whether a cover line (or block) reads as an organisation's name."""
+    if _FUNDER.match(text):
+        return False
+    text = _BY.sub("", text)
+    words = text.split()
+    if not 1 <= len(words) <= MAX_ORG_WORDS or (re.search(r"[.!?]$", text) and not re.search(
+            r"\b(Inc|Ltd|Co|U\.S)\.$", text)):
+        return False
+    if sum(ch.isdigit() for ch in text) > 2 or not _has_org_word(text, capitalised=True):
+        return False
+    capitalised = [w for w in words if w.lower() not in _SMALL_WORDS]
+    return bool(capitalised) and sum(w[0].isupper() or not w[0].isalpha()
+                                     for w in capitalised) >= 0.8 * len(capitalised)
 
 
 def _cover_authors(lines: list[_Line]) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ run as a library keeper runs them, in the library's own folder."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -13,10 +14,32 @@ from test_newcomer import splib
 
 from indexer import Library
 
-COVER = ["Serving Survivors of Labor Trafficking\nA Guide for Case Managers\n"
-         "Office for Victims of Crime\nJanuary 2023",
-         "Executive Summary\nCase managers who serve survivors of labor trafficking need "
-         "housing, legal help and steady contact. This guide sets out what works."]
+
+def cover_pdf() -> bytes:
+    """A report as printed: a cover in large type with its subtitle, publisher and date in
+    smaller type, then an executive summary."""
+    import io
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=letter)
+    for y, size, line in ((650, 28, "Serving Survivors of Labor Trafficking"),
+                          (600, 16, "A Guide for Case Managers"),
+                          (200, 12, "Office for Victims of Crime"), (180, 12, "January 2023")):
+        page.setFont("Helvetica-Bold" if size > 20 else "Helvetica", size)
+        page.drawString(60, y, line)
+    page.showPage()
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(60, 700, "Executive Summary")
+    page.setFont("Helvetica", 11)
+    page.drawString(60, 670, "Case managers who serve survivors of labor trafficking need "
+                             "housing, legal help")
+    page.drawString(60, 656, "and steady contact. This guide sets out what works.")
+    page.showPage()
+    page.save()
+    return buf.getvalue()
 
 HEADER = "# Our coalition's library.\n# Keep one entry per report.\n\n"
 
@@ -27,7 +50,7 @@ def library_folder(tmp_path: Path, catalog: str | None = HEADER) -> Path:
     (folder / "incoming").mkdir()
     (folder / "incoming" / "guide.pdf").write_bytes(make_pdf(GUIDE))
     (folder / "incoming" / "training.pdf").write_bytes(make_pdf(TRAINING))
-    (folder / "incoming" / "cover.pdf").write_bytes(make_pdf(COVER))
+    (folder / "incoming" / "cover.pdf").write_bytes(cover_pdf())
     if catalog is not None:
         (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
     return folder
@@ -50,6 +73,7 @@ def test_add_a_folder_writes_entries_and_keeps_the_comments(tmp_path: Path) -> N
     cover = found["incoming/cover.pdf"]
     assert cover["title"] == "Serving Survivors of Labor Trafficking"
     assert cover["date"] == "2023-01"
+    assert cover["organization"] == "Office for Victims of Crime"
     assert str(cover["summary"]).startswith("Case managers who serve survivors")
     assert len({e["id"] for e in found.values()}) == 3
     checked = splib("--catalog", "catalog.toml", "check", cwd=folder)
@@ -137,7 +161,7 @@ def test_check_lists_what_to_fix_without_building(tmp_path: Path) -> None:
     folder = tmp_path / "library"
     folder.mkdir()
     (folder / "a.pdf").write_bytes(make_pdf(GUIDE))
-    (folder / "b.pdf").write_bytes(make_pdf(GUIDE))
+    (folder / "b.pdf").write_bytes((folder / "a.pdf").read_bytes())  # one report, two names
     write_catalog(folder / "catalog.toml", [
         {"id": "a", "title": "A", "path": "a.pdf", "summary": "Housing."},
         {"id": "b", "title": "B", "path": "b.pdf"},
@@ -182,12 +206,16 @@ def test_import_an_html_listing_page(tmp_path: Path, catalog: str | None) -> Non
     imported = splib("--catalog", "catalog.toml", "import", "page.html", cwd=folder)
     assert imported.returncode == 0, imported.stderr
     found = {e["title"]: e for e in entries(folder)}
-    assert set(found) == {"Serving Survivors of Labor Trafficking", "Training for Investigators"}
+    assert set(found) == {"Serving Survivors of Labor Trafficking",
+                          "Training for Investigators (2013)"}
     serving = found["Serving Survivors of Labor Trafficking"]
     assert serving["organization"] == "Office for Victims of Crime"
     assert serving["url"] == "https://example.org/serving.pdf"
     assert serving["topics"] == ["Housing", "Legal help"]
-    assert found["Training for Investigators"]["date"] == "2013"
+    training = found["Training for Investigators (2013)"]
+    assert training["date"] == "2013" and training["organization"] == "State Police"
+    assert "url" not in training  # "/training.pdf", relative, has no address from a file
+    assert training["links"] == ["https://example.org/more"]
     before = (folder / "catalog.toml").read_bytes()
     again = splib("--catalog", "catalog.toml", "import", "page.html", cwd=folder)
     assert again.returncode == 1 and "already in the catalog as" in again.stderr
@@ -219,3 +247,44 @@ def test_import_the_seed_listing_gives_the_corpus_catalog(tmp_path: Path) -> Non
             for e in got] == \
         [[e.get(f, "" if f not in ("authors", "topics") else []) for f in fields]
          for e in want["report"]]
+
+
+def test_add_the_seven_shared_reports_then_check_rebuild_and_search(
+        tmp_path: Path, corpora: Path) -> None:
+    """The issue's walk-through: an empty folder, `splib add files/*.pdf` over the shared
+    reports, `check`, `rebuild`, a search; the titles, dates and organisations shown are
+    those a person reads on the covers (test_metadata.COVERS)."""
+    import shutil
+
+    from test_metadata import COVERS, org_matches, title_matches
+
+    files = tmp_path / "files"
+    files.mkdir()
+    for cover in COVERS:
+        source = corpora / "reports" / cover.file
+        if not source.is_file():
+            pytest.skip(f"{source} is missing")
+        shutil.copy(source, files / cover.file)
+    names = sorted(f"files/{c.file}" for c in COVERS)
+    added = splib("--catalog", "catalog.toml", "add", *names, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert splib("--catalog", "catalog.toml", "check", cwd=tmp_path).returncode == 0
+    built = splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path)
+    assert "7 reports with full text" in built.stderr, built.stderr
+    shown = splib("--catalog", "catalog.toml", "search", "trafficking", "--json", "--limit",
+                  "10", cwd=tmp_path)
+    results = json.loads(shown.stdout)["results"]
+    assert len(results) == 7
+    by_path = {e["path"]: e for e in entries(tmp_path)}
+    hits = {r["id"]: r for r in results}
+    titles = dates = orgs = 0
+    for cover in COVERS:
+        entry = by_path[f"files/{cover.file}"]
+        hit = hits[entry["id"]]
+        titles += title_matches(cover, hit["title"])
+        dates += cover.date is not None and hit["date"] == cover.date
+        orgs += bool(org_matches(cover, hit["organization"]))
+    assert titles >= 6
+    assert dates == sum(c.date is not None for c in COVERS)  # every date a cover prints
+    # Organisations printed as text; the others are logos (pictures), left empty.
+    assert orgs >= 3
