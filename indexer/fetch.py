@@ -219,12 +219,17 @@ class Fetcher:
             raise FetchError(
                 f"the file is {int(declared) / 1e6:.0f} MB, over the {cap / 1e6:.0f} MB limit"
             )
+        from urllib3.exceptions import DecodeError, HTTPError, ProtocolError, ReadTimeoutError
+
         started = time.monotonic()
         received = 0
+        raw = response.raw
         try:
             with self.store.new_source() as (handle, sink):
+                # read1 returns what has arrived (up to CHUNK) instead of waiting for a whole
+                # chunk, so a server trickling a byte at a time meets the deadline on time.
                 # Decoded bytes are counted, so a gzip bomb hits the cap like any large body.
-                for chunk in response.iter_content(CHUNK):
+                while chunk := raw.read1(CHUNK, decode_content=True):
                     received += len(chunk)
                     if received > cap:
                         raise FetchError(f"the download passed the {cap / 1e6:.0f} MB limit; "
@@ -236,13 +241,17 @@ class Fetcher:
                         )
                     handle.write(chunk)
                 return sink.commit()
-        except (requests.exceptions.ChunkedEncodingError,
+        except ReadTimeoutError:
+            raise _OriginFailed(f"the download stalled for over {self.settings.timeout:g} s "
+                                f"({received} bytes so far); stopped") from None
+        except (ProtocolError, DecodeError,
+                requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
             raise _OriginFailed(f"the download was cut short or garbled ({_short(exc)})") \
                 from None
         except requests.exceptions.ConnectionError as exc:
             raise _OriginFailed(f"the download broke off: {_short(exc)}") from None
-        except requests.exceptions.RequestException as exc:
+        except (HTTPError, requests.exceptions.RequestException) as exc:
             raise _OriginFailed(f"the download failed: {_short(exc)}") from None
 
     # -- archive ---------------------------------------------------------------------------
