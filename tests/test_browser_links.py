@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _read_line
+from test_browser import CHROMIUM, _read_line
+from test_browser import browser as browser  # the same Chromium, one per module
 from test_newcomer import own_library, splib
 
 pytestmark = pytest.mark.skipif(
@@ -48,18 +49,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             assert proc.stdout is not None
             proc.stdout.close()
     assert "a request failed" not in errors.read_text(), errors.read_text()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def local_links(tab: Any, server: str) -> set[str]:
