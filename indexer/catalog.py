@@ -95,8 +95,9 @@ def load_catalog(path: Path) -> Catalog:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CatalogError(
-            f"No catalog at {path}. Create it (see the README's 'Catalog format') "
-            "or point to one with --catalog."
+            f"No catalog at {path}. Start one with `splib --catalog {path} add FILE|FOLDER"
+            "` (see the README's 'Adding reports'), or point to yours with --catalog or "
+            "SPLIB_CATALOG."
         ) from None
     except OSError as exc:
         raise CatalogError(f"Cannot read the catalog {path}: {exc.strerror}.") from None
@@ -143,8 +144,8 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise CatalogError(
-            f"{path} has {plural(len(problems), 'problem')}; fix them and run the command "
-            f"again:\n"
+            f"{path} has {plural(len(problems), 'problem')}; fix "
+            f"{'it' if len(problems) == 1 else 'them'} and run the command again:\n"
             f"{listing}"
         )
     return Catalog(path=path, reports=tuple(reports))

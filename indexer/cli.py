@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +40,10 @@ class SplibGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-done was kept.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # `splib status | head`: the reader has all it wanted; say nothing more.
+            _quiet_stdout()
+            ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as exc:
@@ -48,6 +53,15 @@ class SplibGroup(click.Group):
                 f"splib failed unexpectedly ({type(exc).__name__}: {exc}). This is a bug; run "
                 "the command again with -v for details and report it."
             ) from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so flushing at exit does not fail on the closed pipe."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -100,6 +114,17 @@ def main(ctx: click.Context, catalog: str, data: str | None) -> None:
 
 
 pass_library = click.make_pass_decorator(Library)
+
+
+def _command(lib: Library, args: str) -> str:
+    """A splib command as this person must type it: with --catalog unless it is the default
+    or comes from SPLIB_CATALOG."""
+    import os
+
+    catalog = str(lib.catalog_path)
+    if catalog in ("corpus/catalog.toml", os.environ.get("SPLIB_CATALOG", "")):
+        return f"splib {args}"
+    return f"splib --catalog {shlex.quote(catalog)} {args}"
 
 
 class ProgressBar:
@@ -543,9 +568,11 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
     for note in report.notes:
         click.echo(f"Note: {note}", err=True)
     if report.written:
+        whose = "its title" if len(report.entries) == 1 else "their titles"
         click.echo(f"Added {plural(len(report.entries), 'report')} to {lib.catalog_path}: "
-                   + ", ".join(str(e["id"]) for e in report.entries) + ". Check their titles "
-                   "with `splib show ID`, then run `splib update`.", err=True)
+                   + ", ".join(str(e["id"]) for e in report.entries) + f". Check {whose} "
+                   f"with `{_command(lib, 'show ID')}`, then run `{_command(lib, 'update')}`.",
+                   err=True)
     elif dry_run and report.entries:
         click.echo(f"{plural(len(report.entries), 'entry', 'entries')} would be added to "
                    f"{lib.catalog_path}; nothing was changed.", err=True)
@@ -577,8 +604,8 @@ def import_command(lib: Library, source: str, dry_run: bool) -> None:
     if report.written:
         click.echo(f"Added {found} to {lib.catalog_path}: "
                    + ", ".join(str(e["id"]) for e in report.entries) + ". Add each one's "
-                   "`url` or `path` where the page gave none, then run `splib update`.",
-                   err=True)
+                   f"`url` or `path` where the page gave none, then run "
+                   f"`{_command(lib, 'update')}`.", err=True)
     elif dry_run:
         click.echo(f"{found} would be added to {lib.catalog_path}; nothing was changed.",
                    err=True)

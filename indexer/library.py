@@ -6,11 +6,13 @@ update, search, status, show, extract) and returns typed results; the CLI only p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +23,7 @@ from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog, url_problem
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
-from .extract import Document, sniff
+from .extract import NOT_A_REPORT, Document, sniff
 from .extract.isolate import Limits, WorkerPool, extract_isolated
 from .fetch import Fetcher, FetchSettings
 from .ingest import (
@@ -237,8 +239,7 @@ class Library:
             try:
                 return job(self._index())
             except IndexMissingError:
-                if not self.catalog_path.is_file():
-                    self.catalog()  # no catalog either: say that first, rebuild needs one
+                self.catalog()  # a missing or invalid catalog first: rebuild needs a valid one
                 raise
             except (EmptyIndexError, FileNotFoundError):
                 self._open = None
@@ -300,17 +301,26 @@ class Library:
             if sha:
                 files.setdefault(sha, report.id)
         items = expand(targets)
+        if not items:
+            raise SplibError(f"No reports to add in {', '.join(targets)}: give PDF, HTML or "
+                             "text files, folders holding them, or addresses.")
         entries: list[dict[str, object]] = []
         refused: list[str] = []
         notes: list[str] = []
         placed: list[tuple[Path, Path]] = []
         folder = path.parent / FILES_FOLDER
-        with self.store.lock("add"):
-            fetcher = Fetcher(self.store, self.fetch_settings)
+        with contextlib.ExitStack() as stack:
+            if dry_run:  # fetched copies go to a scratch folder: the data folder stays as is
+                store = Store(Path(stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="splib-add-"))))
+            else:
+                store = self.store
+                stack.enter_context(store.lock("add"))
+            fetcher = Fetcher(store, self.fetch_settings)
             pool = WorkerPool(self.limits)
             try:
                 for done, target in enumerate(items, start=1):
-                    found = self._read_new(target, fetcher, urls, files, refused)
+                    found = self._read_new(target, store, fetcher, urls, files, refused)
                     if found is None:
                         progress(f"Reading ({target}: refused)", done, len(items))
                         continue
@@ -328,6 +338,12 @@ class Library:
                                                          path.parent.resolve())
                     guessed, outcome = pool.guess(source, url=target if is_address(target)
                                                   else "")
+                    if isinstance(outcome, ExtractionError) and str(outcome).startswith(
+                            NOT_A_REPORT):
+                        refused.append(f"{target}: {outcome}")
+                        placed = [p for p in placed if p[0] != source]
+                        progress(f"Reading ({target}: refused)", done, len(items))
+                        continue
                     entry = _entry(guessed, fields, source.name, ids)
                     ids.add(str(entry["id"]))
                     files[sha] = str(entry["id"])
@@ -337,7 +353,7 @@ class Library:
                         notes.append(f"{entry['id']}: no text ({outcome}); it is searched by "
                                      "its title and summary.")
                     elif not dry_run:
-                        self.store.save_text(self.store.text_key(sha), outcome)
+                        store.save_text(store.text_key(sha), outcome)
                     entries.append(entry)
                     progress(f"Reading ({entry['id']}: {entry['title']})", done, len(items))
             except OSError as exc:
@@ -423,7 +439,7 @@ class Library:
             fetcher.close()
         return self.store.source_path(fetched.record.sha256).read_bytes()
 
-    def _read_new(self, target: str, fetcher: Fetcher, urls: dict[str, str],
+    def _read_new(self, target: str, store: Store, fetcher: Fetcher, urls: dict[str, str],
                   files: dict[str, str], refused: list[str],
                   ) -> tuple[Path, str, dict[str, object]] | None:
         """The bytes of a report to add (a local file, or a fetched copy in the data folder),
@@ -440,7 +456,7 @@ class Library:
                 refused.append(f"{target}: {exc}")
                 return None
             sha = fetched.record.sha256
-            source = self.store.source_path(sha)
+            source = store.source_path(sha)
             fields: dict[str, object] = {"url": target}
         else:
             source = Path(target)
@@ -584,8 +600,9 @@ def _notes(catalog: Catalog, records: dict[str, EntryRecord]) -> tuple[str, ...]
     """What a rebuild tells the library keeper beyond each entry's state: a catalog with no
     entries, and one file catalogued under several ids."""
     if not catalog.reports:
-        return (f"{catalog.path} lists no reports yet: add a [[report]] table for each one "
-                "(see the README's 'Catalog format'), then run `splib rebuild`.",)
+        return (f"{catalog.path} lists no reports yet: add them with `splib add FILE|FOLDER|"
+                "URL` or `splib import LISTING` (README, 'Adding reports'), then run "
+                "`splib update`.",)
     by_file: dict[str, list[str]] = {}
     for report in catalog:
         record = records.get(report.id)

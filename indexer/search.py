@@ -178,6 +178,10 @@ class SearchResults:
                 "notes": list(self.notes), "results": [r.to_json() for r in self.results]}
 
 
+EMPTY_LIBRARY = ("The library has no reports yet: add some with `splib add FILE|FOLDER|URL`, "
+                 "then run `splib update`.")
+
+
 def parse_years(value: str | int | tuple[int, int] | None) -> tuple[int, int] | None:
     """`2013` or `2008-2013` as an inclusive range; raise `QueryError` for anything else."""
     if value is None or value == "":
@@ -396,6 +400,9 @@ def search(ix: Any, query: str, limit: int = 10, pages: int = 3, org: str | None
     if cleaned.cut:
         notes.append(f"Only the first {MAX_PASTE_CHARS:,} characters of the text were read.")
     with ix.searcher(weighting=LibraryBM25(B=ranking.b, K1=ranking.k1)) as searcher:
+        if not searcher.doc_count():  # a catalog with no entries yet: nothing to rank
+            return SearchResults(query=query, total=0, fallback=False, suggestion=None,
+                                 results=(), notes=(EMPTY_LIBRARY,))
         folder = str(ix.storage.folder)
         vocabulary = load(folder)
         glossary = load_acronyms(folder)

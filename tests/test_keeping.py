@@ -288,3 +288,28 @@ def test_add_the_seven_shared_reports_then_check_rebuild_and_search(
     assert dates == sum(c.date is not None for c in COVERS)  # every date a cover prints
     # Organisations printed as text; the others are logos (pictures), left empty.
     assert orgs >= 3
+
+
+def test_add_refuses_what_is_not_a_report_and_dry_run_leaves_no_trace(tmp_path: Path) -> None:
+    folder = library_folder(tmp_path)
+    before = (folder / "catalog.toml").read_bytes()
+    dry = splib("--catalog", "catalog.toml", "add", "incoming", "--dry-run", cwd=folder)
+    assert dry.returncode == 0 and "3 entries would be added" in dry.stderr
+    assert not (folder / ".splib").exists() and not (folder / "files").exists()
+    assert (folder / "catalog.toml").read_bytes() == before
+    (folder / "empty").mkdir()
+    nothing = splib("--catalog", "catalog.toml", "add", "empty", cwd=folder)
+    assert nothing.returncode == 1
+    assert "No reports to add in empty" in nothing.stderr
+    (folder / "x.pdf").write_bytes(bytes(range(256)) * 64)
+    noise = splib("--catalog", "catalog.toml", "add", "x.pdf", cwd=folder)
+    assert noise.returncode == 1
+    assert "Refused x.pdf: not a PDF, HTML or text file" in noise.stderr
+    assert (folder / "catalog.toml").read_bytes() == before
+
+
+def test_the_hints_after_add_name_the_catalog(tmp_path: Path) -> None:
+    folder = library_folder(tmp_path)
+    added = splib("--catalog", "catalog.toml", "add", "incoming/guide.pdf", cwd=folder)
+    assert "Check its title with `splib --catalog catalog.toml show ID`, then run " \
+        "`splib --catalog catalog.toml update`." in added.stderr

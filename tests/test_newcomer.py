@@ -179,7 +179,7 @@ def test_an_empty_catalog_says_what_to_add(tmp_path: Path) -> None:
     (tmp_path / "catalog.toml").write_text("# nothing yet\n", encoding="utf-8")
     done = splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path)
     assert done.returncode == 0
-    assert "lists no reports yet: add a [[report]] table" in done.stderr
+    assert "lists no reports yet: add them with `splib add FILE|FOLDER|URL`" in done.stderr
 
 
 def test_filters_that_exclude_everything_say_why(built: Path) -> None:
@@ -343,3 +343,44 @@ def test_a_snippet_cut_from_a_long_page_starts_and_ends_with_an_ellipsis() -> No
     assert [snip.text[a:b] for a, b in snip.highlights] == ["certification"]
     whole = make_snippet("A short certification page.", {"certif"}, page=1, label=None)
     assert whole is not None and whole.text == "A short certification page."
+
+
+# -- found by a new user's walk-through ------------------------------------------------------
+
+def test_searching_a_library_with_no_reports_yet_says_so(tmp_path: Path) -> None:
+    from indexer.web import create_app
+
+    (tmp_path / "catalog.toml").write_text("# nothing yet\n", encoding="utf-8")
+    assert splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path).returncode == 0
+    searched = splib("--catalog", "catalog.toml", "search", "housing", cwd=tmp_path)
+    assert searched.returncode == 0, searched.stderr
+    assert "The library has no reports yet: add some with `splib add" in searched.stderr
+    client = create_app(Library(catalog=tmp_path / "catalog.toml")).test_client()
+    for page in ("/?q=housing", "/api/search?q=housing"):
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        assert "no reports yet" in answer.get_data(as_text=True)
+
+
+def test_output_piped_into_head_ends_quietly(built: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SPLIB_")}
+    for command in (["status"], ["search", "shelter", "--limit", "1"]):
+        proc = subprocess.Popen([sys.executable, "-m", "indexer", "--catalog", "catalog.toml",
+                                 *command], cwd=built, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=environment, bufsize=0)
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(1)  # like `head -c 1`: one byte, then the pipe is closed
+        proc.stdout.close()
+        errors = proc.stderr.read().decode()
+        proc.stderr.close()
+        assert proc.wait() == 0, errors
+        assert "bug" not in errors and "Broken pipe" not in errors
+
+
+def test_a_search_over_an_invalid_catalog_names_the_catalogs_problem(built: Path,
+                                                                      tmp_path: Path) -> None:
+    (tmp_path / "catalog.toml").write_text('[[report]]\nid = "a"\ntitle = "A"\n'
+                                           "date = 2023-05-01\n", encoding="utf-8")
+    searched = splib("--catalog", "catalog.toml", "search", "housing", cwd=tmp_path)
+    assert searched.returncode == 1
+    assert 'like date = "2023-05-01"' in searched.stderr and "rebuild" not in searched.stderr

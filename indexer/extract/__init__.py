@@ -69,6 +69,9 @@ class Document:
         )
 
 
+NOT_A_REPORT = "not a PDF, HTML or text file"  # how sniff's refusal starts
+
+
 def sniff(data: bytes) -> str:
     """The media type of `data`, judged from the bytes, never from a header or a file name."""
     head = data[:1024]
@@ -83,8 +86,8 @@ def sniff(data: bytes) -> str:
         return HTML
     if _binary_share(data[:4096]) > 0.1 and not _looks_utf16(head):
         raise ExtractionError(
-            "not a PDF, HTML or text file (it holds binary data, such as an image or an "
-            "archive); point the entry's `url` or `path` at the report itself"
+            f"{NOT_A_REPORT} (it holds binary data, such as an image or an archive); point "
+            "the entry's `url` or `path` at the report itself"
         )
     return TEXT
 
