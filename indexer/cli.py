@@ -36,7 +36,11 @@ class SplibGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SplibError as exc:
-            raise click.ClickException(str(exc)) from None
+            message = str(exc)
+            if isinstance(ctx.obj, Library):  # commands to run next, as this person must
+                message = message.replace("`splib ", "`" + _command(ctx.obj, "").rstrip()
+                                          + " ") if "--catalog" not in message else message
+            raise click.ClickException(message) from None
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-done was kept.", err=True)
             ctx.exit(130)
@@ -65,9 +69,10 @@ def _quiet_stdout() -> None:
 
 
 def _configure_logging(verbose: bool) -> None:
+    # A warning a person reads is its message; -v adds where it comes from.
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
-                        force=True)
+                        format="%(levelname)s %(name)s: %(message)s" if verbose else
+                        "%(message)s", stream=sys.stderr, force=True)
     quiet_level = logging.NOTSET if verbose else logging.ERROR
     # urllib3 warns on every retry; the entry's recorded reason says what matters.
     logging.getLogger("urllib3").setLevel(quiet_level)
@@ -292,7 +297,7 @@ def _with_bar(job: Any, refetch: bool, offline: bool, jobs: int) -> BuildReport:
 @_verbosity_options
 @click.option("--refetch", is_flag=True, help="Ask every source whether it changed.")
 @click.option("--offline", is_flag=True, help="Use only what the data folder already has.")
-@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--inbox", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The drop folder whose files are added first.  [default: inbox beside "
                    "the catalog]")
 @_jobs_option

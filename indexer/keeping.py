@@ -187,9 +187,12 @@ def expand(targets: Iterable[str]) -> list[str]:
     for target in targets:
         path = Path(target)
         if not is_address(target) and path.is_dir():
+            # Hidden files and folders inside the folder given are left out (not the
+            # folder's own path: "../new-reports" is fine).
             found.extend(str(p) for p in sorted(path.rglob("*"))
                          if p.is_file() and p.suffix.lower() in ADDABLE
-                         and not any(part.startswith(".") for part in p.parts))
+                         and not any(part.startswith(".")
+                                     for part in p.relative_to(path).parts))
         else:
             found.append(target)
     return found

@@ -7,6 +7,7 @@ update, search, status, show, extract) and returns typed results; the CLI only p
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CATALOG = Path("corpus/catalog.toml")
 DATA_NAME = ".splib"  # the data folder's name, beside the catalog unless told otherwise
+LEGACY_FOLDER = "corpus"  # catalogs in corpus/ once kept their data in the folder above
 DEFAULT_QUESTIONS = Path("queries/library.toml")
 SORTS = ("relevance", "newest", "oldest")
 PLACES = ("refer", "copy", "move")  # where `add` leaves a file: where it is, or in files/
@@ -364,15 +366,30 @@ class Library:
             if not entries or dry_run:
                 return AddReport(entries=tuple(entries), refused=tuple(refused),
                                  notes=tuple(notes), written=False)
-            text, _ = with_entries(path, entries)  # validated before any file moves
-            for source, destination in placed:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                if place == "move":
-                    shutil.move(source, destination)
-                else:
+            text, _ = with_entries(path, entries)  # validated before any file is copied
+            # Copies first, then the catalog, then (for --move) the originals go: a failure
+            # at any step leaves every report where it was and the catalog as it was.
+            copied: list[Path] = []
+            try:
+                for source, destination in placed:
+                    destination.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(source, destination)
-            write_atomic(path, text.encode("utf-8"))
+                    copied.append(destination)
+                write_atomic(path, text.encode("utf-8"))
+            except OSError as exc:
+                for destination in copied:
+                    with contextlib.suppress(OSError):
+                        destination.unlink()
+                if exc.errno == errno.ENOSPC:
+                    raise disk_error(exc, f"copying the reports into {folder}") from None
+                raise SplibError(f"Could not copy the reports into {folder} "
+                                 f"({exc.strerror or exc}). Nothing was added; every file is "
+                                 "where it was.") from None
             self._catalog = None
+            if place == "move":
+                for source, _ in placed:
+                    with contextlib.suppress(OSError):
+                        source.unlink()
         return AddReport(entries=tuple(entries), refused=tuple(refused), notes=tuple(notes),
                          written=True)
 
@@ -389,11 +406,11 @@ class Library:
         catalog = self.catalog() if path.exists() else Catalog(path=path, reports=())
         ids = {r.id for r in catalog}
         urls = {normal_url(r.url): r.id for r in catalog if r.url}
-        titles = {_title_key(r.title): r.id for r in catalog}
+        titles = {_title_key(r.title, r.organization): r.id for r in catalog}
         entries: list[dict[str, object]] = []
         refused: list[str] = []
         for draft in drafts:
-            held = titles.get(_title_key(draft.title)) or \
+            held = titles.get(_title_key(draft.title, draft.organization)) or \
                 (urls.get(normal_url(draft.url)) if draft.url else None)
             if held:
                 refused.append(f"{draft.title!r}: already in the catalog as {held}")
@@ -409,7 +426,7 @@ class Library:
                 "url": draft.url if draft.url in links else "",
                 "links": [link for link in draft.links if link in links]}
             ids.add(str(entry["id"]))
-            titles[_title_key(draft.title)] = str(entry["id"])
+            titles[_title_key(draft.title, draft.organization)] = str(entry["id"])
             if draft.url:
                 urls[normal_url(draft.url)] = str(entry["id"])
             entries.append(entry)
@@ -430,14 +447,17 @@ class Library:
                 return Path(source).read_bytes()
             except OSError as exc:
                 raise SplibError(f"Cannot read {source}: {exc.strerror or exc}.") from None
-        fetcher = Fetcher(self.store, self.fetch_settings)
-        try:
-            fetched = fetcher.fetch_url(source, None)
-        except FetchError as exc:
-            raise SplibError(f"Cannot fetch {source}: {exc}") from None
-        finally:
-            fetcher.close()
-        return self.store.source_path(fetched.record.sha256).read_bytes()
+        # The page is read once and not kept: it is not a report of the library.
+        with tempfile.TemporaryDirectory(prefix="splib-import-") as scratch:
+            store = Store(Path(scratch))
+            fetcher = Fetcher(store, self.fetch_settings)
+            try:
+                fetched = fetcher.fetch_url(source, None)
+            except FetchError as exc:
+                raise SplibError(f"Cannot fetch {source}: {exc}") from None
+            finally:
+                fetcher.close()
+            return store.source_path(fetched.record.sha256).read_bytes()
 
     def _read_new(self, target: str, store: Store, fetcher: Fetcher, urls: dict[str, str],
                   files: dict[str, str], refused: list[str],
@@ -572,14 +592,16 @@ def default_data(catalog: Path) -> Path:
     `corpus/catalog.toml`) is used while there is none beside the catalog."""
     beside = catalog.parent / DATA_NAME
     above = catalog.parent.parent / DATA_NAME
-    if not beside.exists() and catalog.parent.resolve() != catalog.parent.parent.resolve() \
+    # Only for that layout: any other catalog's folder above may hold another library's data.
+    if not beside.exists() and catalog.parent.resolve().name == LEGACY_FOLDER \
             and (above / "manifest.json").is_file():
         return above
     return beside
 
 
-def _title_key(title: str) -> str:
-    return " ".join(re.findall(r"\w+", title.casefold()))
+def _title_key(title: str, organization: str) -> str:
+    """One report as a listing names it: its title and its organisation, any case."""
+    return " ".join(re.findall(r"\w+", f"{title} / {organization}".casefold()))
 
 
 def _entry(guessed: dict[str, Any], fields: dict[str, object], name: str,

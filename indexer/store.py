@@ -223,8 +223,8 @@ class Store:
             return Document.from_json(data["document"])
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # A file of the right checksum but the wrong shape: derived data, made again.
-            log.warning("cached text %s has the wrong shape (%s); it will be extracted again",
-                        path.name, type(exc).__name__)
+            log.warning("The saved text %s is not what splib wrote (%s); the report will be "
+                        "extracted again.", path.name, exc)
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             return None
@@ -270,9 +270,11 @@ class Store:
 
     def _set_aside_manifest(self, why: str) -> None:
         """Move a manifest splib cannot use out of the way, keeping its bytes."""
-        kept = self.manifest_path.with_name(f"manifest.unreadable-{now_iso()}.json")
+        stamp = now_iso().replace(":", "")
+        kept = self.manifest_path.with_name(f"manifest.unreadable-{stamp}-{os.getpid()}.json")
         with contextlib.suppress(OSError):
-            os.replace(self.manifest_path, kept)
+            os.link(self.manifest_path, kept)  # fails rather than replace an earlier one
+            self.manifest_path.unlink()
         log.warning("The data folder's manifest is unreadable: %s. It was kept as %s; "
                     "`splib rebuild` makes a new one (reports are fetched and extracted "
                     "again as needed).", why, kept.name)

@@ -313,3 +313,50 @@ def test_the_hints_after_add_name_the_catalog(tmp_path: Path) -> None:
     added = splib("--catalog", "catalog.toml", "add", "incoming/guide.pdf", cwd=folder)
     assert "Check its title with `splib --catalog catalog.toml show ID`, then run " \
         "`splib --catalog catalog.toml update`." in added.stderr
+
+
+def test_a_folder_and_an_inbox_reached_through_dot_dot(tmp_path: Path) -> None:
+    folder = library_folder(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    added = splib("--catalog", "../library/catalog.toml", "add", "../library/incoming",
+                  cwd=elsewhere)
+    assert added.returncode == 0, added.stderr
+    assert len(entries(folder)) == 3
+    (folder / "inbox").mkdir()
+    (folder / "inbox" / "more.txt").write_text("Notes on outreach to farm workers.\n")
+    updated = splib("--catalog", "../library/catalog.toml", "update", cwd=elsewhere)
+    assert "1 report added from inbox/" in updated.stderr, updated.stderr
+    assert (folder / "files" / "more.txt").is_file()
+    assert not (folder / "inbox" / "more.txt").exists()
+    missing = splib("--catalog", "../library/catalog.toml", "update", "--inbox", "nowhere",
+                    cwd=elsewhere)
+    assert missing.returncode == 2 and "'nowhere' does not exist" in missing.stderr
+
+
+def test_import_keeps_reports_of_one_title_from_different_organisations(tmp_path: Path) -> None:
+    folder = library_folder(tmp_path)
+    (folder / "page.html").write_text("""<html><body>
+<h2>Office for Victims of Crime</h2>
+<p><a href="https://example.org/ovc-facts.pdf">Fact Sheet</a></p><p>Victim services in brief.</p>
+<h2>State Police</h2>
+<p><a href="https://example.org/police-facts.pdf">Fact Sheet</a></p><p>Investigations in brief.</p>
+</body></html>""", encoding="utf-8")
+    imported = splib("--catalog", "catalog.toml", "import", "page.html", cwd=folder)
+    assert imported.returncode == 0, imported.stderr
+    assert sorted(str(e["organization"]) for e in entries(folder)) == [
+        "Office for Victims of Crime", "State Police"]
+
+
+def test_a_move_that_cannot_be_done_leaves_every_file_and_the_catalog(tmp_path: Path) -> None:
+    folder = library_folder(tmp_path)
+    before = (folder / "catalog.toml").read_bytes()
+    (folder / "files").write_text("a file where the folder would go\n")
+    moved = splib("--catalog", "catalog.toml", "add", "incoming", "--move", cwd=folder)
+    assert moved.returncode == 1
+    assert "Could not copy the reports into" in moved.stderr
+    assert "Nothing was added; every file is where it was." in moved.stderr
+    assert "bug" not in moved.stderr
+    assert sorted(p.name for p in (folder / "incoming").iterdir()) == [
+        "cover.pdf", "guide.pdf", "training.pdf"]
+    assert (folder / "catalog.toml").read_bytes() == before

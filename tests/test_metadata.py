@@ -449,6 +449,10 @@ def test_real_report_covers(corpora: Path) -> None:
     print(summary)
     titles = sum(s[0] for s in scores.values())
     assert titles >= 6, summary
+    # Every date a cover prints is read; organisations printed as text are found (the others
+    # are logos, pictures without text).
+    assert sum(s[1] for s in scores.values()) == len(dated), summary
+    assert sum(s[2] for s in scores.values()) >= 3, summary
 
 
 def _mark(ok: bool | None) -> str:

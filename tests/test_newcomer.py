@@ -384,3 +384,22 @@ def test_a_search_over_an_invalid_catalog_names_the_catalogs_problem(built: Path
     searched = splib("--catalog", "catalog.toml", "search", "housing", cwd=tmp_path)
     assert searched.returncode == 1
     assert 'like date = "2023-05-01"' in searched.stderr and "rebuild" not in searched.stderr
+
+
+def test_a_data_folder_above_is_taken_only_for_a_catalog_in_corpus(tmp_path: Path) -> None:
+    from indexer.library import default_data
+
+    (tmp_path / ".splib").mkdir()
+    (tmp_path / ".splib" / "manifest.json").write_text('{"version": 1, "entries": {}}')
+    for name in ("corpus", "mine"):
+        (tmp_path / name).mkdir()
+    assert default_data(tmp_path / "corpus" / "catalog.toml") == tmp_path / ".splib"
+    assert default_data(tmp_path / "mine" / "catalog.toml") == tmp_path / "mine" / ".splib"
+
+
+def test_what_to_run_next_names_the_catalog(built: Path, tmp_path: Path) -> None:
+    other = own_library(tmp_path / "other")
+    searched = splib("--catalog", str(other / "catalog.toml"), "search", "shelter",
+                     cwd=tmp_path)
+    assert searched.returncode == 1
+    assert f"Run `splib --catalog {other / 'catalog.toml'} rebuild` first." in searched.stderr
