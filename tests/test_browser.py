@@ -12,6 +12,7 @@ tree as it was:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -50,16 +51,24 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> Library:
 @pytest.fixture(scope="module")
 def server(lib: Library, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base address of `splib serve` running over `lib`."""
+    with serving(["--catalog", str(lib.catalog_path), "--data", str(lib.store.root), "serve",
+                  "--port", "0", "--title", "Test library"],
+                 tmp_path_factory.mktemp("serve"), title="Test library") as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(args: list[str], cwd: Path, title: str = "Report library") -> Iterator[str]:
+    """`python -m indexer ARGS` (a `serve` command) run in `cwd`; its base address. Every
+    request it answered must have been answered without an unexpected error."""
     # The server's messages go to a file: a pipe nobody reads could fill and stall it.
-    errors = tmp_path_factory.mktemp("serve") / "stderr.txt"
+    errors = cwd / "serve-stderr.txt"
     with errors.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "indexer", "--catalog", str(lib.catalog_path), "--data",
-             str(lib.store.root), "serve", "--port", "0", "--title", "Test library"],
-            stdout=subprocess.PIPE, stderr=stderr, text=True)
+        proc = subprocess.Popen([sys.executable, "-m", "indexer", *args], cwd=cwd,
+                                stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         line = _read_line(proc, errors, timeout=30)
-        assert line.startswith("Serving 'Test library' at http://127.0.0.1:"), line
+        assert line.startswith(f"Serving {title!r} at http://127.0.0.1:"), line
         yield line.split(" at ", 1)[1].split(" ", 1)[0].rstrip("/")
     finally:
         proc.terminate()
@@ -68,7 +77,6 @@ def server(lib: Library, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         finally:
             assert proc.stdout is not None
             proc.stdout.close()
-    # Every request the tests made was answered without an unexpected error.
     assert "a request failed" not in errors.read_text(), errors.read_text()
 
 

@@ -8,15 +8,13 @@ was read from the package's folder). On a phone, every column of the catalog is 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import CHROMIUM, _read_line
+from test_browser import CHROMIUM, serving
 from test_browser import browser as browser  # the same Chromium, one per module
 from test_newcomer import own_library, splib
 
@@ -33,22 +31,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     built = splib("--catalog", "catalog.toml", "rebuild", cwd=folder)
     assert built.returncode == 0, built.stderr
     assert (folder / ".splib").is_dir()
-    errors = folder.parent / "serve-stderr.txt"
-    with errors.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "indexer", "--catalog", "catalog.toml", "serve", "--port",
-             "0"], cwd=folder, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    try:
-        line = _read_line(proc, errors, timeout=30)
-        yield line.split(" at ", 1)[1].split(" ", 1)[0].rstrip("/")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        finally:
-            assert proc.stdout is not None
-            proc.stdout.close()
-    assert "a request failed" not in errors.read_text(), errors.read_text()
+    with serving(["--catalog", "catalog.toml", "serve", "--port", "0"], folder) as base:
+        yield base
 
 
 def local_links(tab: Any, server: str) -> set[str]:
