@@ -151,7 +151,7 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     return Catalog(path=path, reports=tuple(reports))
 
 
-def _example(key: str, value: Any) -> str:
+def _example(value: Any) -> str:
     """What `key = value` looks like written as text: a date as YYYY-MM-DD, a number as is."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()[:10]
@@ -178,7 +178,7 @@ def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Repor
     for key in STRINGS:
         if key in table and not isinstance(table[key], str):
             problems.append(f"{where}: `{key}` must be text in quotes, like {key} = "
-                            f"\"{_example(key, table[key])}\"; it is {toml_kind(table[key])}")
+                            f"\"{_example(table[key])}\"; it is {toml_kind(table[key])}")
     for key in LISTS:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -68,8 +68,11 @@ def with_entries(path: Path, entries: Sequence[Mapping[str, object]]) -> tuple[s
     written here; `CatalogError` when it would not be valid)."""
     try:
         before = path.read_text(encoding="utf-8") if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"Cannot read the catalog {path}: {exc}.") from None
+    except OSError as exc:
+        raise CatalogError(f"Cannot read the catalog {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}). Save "
+                           "it as UTF-8.") from None
     added = entries_toml(entries)
     joined = before
     if joined and not joined.endswith("\n"):
