@@ -93,6 +93,8 @@ def documents(report: Report, status: EntryStatus,
     for page in pages:
         yield {**common, "docid": f"{report.id}#p{page.number}", "kind": "page",
                "page": page.number, "label": page.label,
+               **({"ocr": page.confidence if page.confidence is not None else 0.0}
+                  if page.ocr else {}),
                "body": f"{report.title}\n{page.text}", "_stored_body": page.text, "has": "body"}
 
 

@@ -28,7 +28,10 @@ REQUIRED = ("id", "title")
 STRINGS = ("id", "title", "organization", "prepared_for", "date", "summary", "url", "path",
            "password")
 LISTS = ("authors", "topics", "links")
-KNOWN = frozenset(STRINGS + LISTS)
+# How scanned pages are read: Tesseract's language codes (a text or a list), and OCR on or off.
+OCR_KEYS = ("language", "ocr")
+KNOWN = frozenset(STRINGS + LISTS + OCR_KEYS)
+_LANGUAGE_RE = re.compile(r"^[a-z]{3}(_[a-z]+)*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Report:
     links: tuple[str, ...] = ()
     path: Path | None = None
     password: str = ""
+    languages: tuple[str, ...] = ("eng",)  # Tesseract's codes for the scanned pages
+    ocr: bool = True
 
     @property
     def year(self) -> int | None:
@@ -189,6 +194,10 @@ def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Repor
             f"{where}: `id` must be a lower-case slug (letters, digits, '.', '_', '-'), "
             f"got {ident!r}"
         )
+    languages = _languages(table.get("language", "eng"), where, problems)
+    if not isinstance(table.get("ocr", True), bool):
+        problems.append(f"{where}: `ocr` must be true or false, without quotes, like "
+                        f"ocr = false; it is {toml_kind(table['ocr'])}")
     date = table.get("date", "")
     if isinstance(date, str) and date and not _valid_date(date):
         example = "2008-08"
@@ -222,7 +231,23 @@ def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Repor
         links=tuple(table.get("links", [])),
         path=(base / path_value) if path_value else None,
         password=table.get("password", ""),
+        languages=languages,
+        ocr=table.get("ocr", True),
     )
+
+
+def _languages(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
+    """The entry's `language`: one Tesseract code ("spa") or a list of them."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or \
+            not all(isinstance(v, str) and _LANGUAGE_RE.match(v) for v in values):
+        kind = repr(value) if isinstance(value, str) else toml_kind(value)
+        problems.append(
+            f"{where}: `language` must be Tesseract's code of the report's language, like "
+            "language = \"spa\", or a list of them, like language = [\"eng\", \"spa\"] "
+            f"(`tesseract --list-langs` lists the codes); it is {kind}")
+        return ("eng",)
+    return tuple(dict.fromkeys(v.lower() for v in values))
 
 
 def _valid_date(date: str) -> bool:

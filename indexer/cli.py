@@ -13,6 +13,7 @@ import json
 import logging
 import shlex
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import click
 
 from .errors import SplibError
+from .extract import Page
 from .ingest import SOURCE_WORDS, EntryStatus
 from .keeping import check_summary, entries_toml
 from .library import SORTS, BuildReport, Library
@@ -142,14 +144,20 @@ class ProgressBar:
         self.terminal = sys.stderr.isatty()
         self.bar: Any = None
         self.stage = ""
+        # Pages read by OCR are reported from the extraction threads.
+        self.lock = threading.Lock()
 
     def __call__(self, label: str, done: int, total: int) -> None:
         if self.quiet:
             return
+        with self.lock:
+            self._show(label, done, total)
+
+    def _show(self, label: str, done: int, total: int) -> None:
         stage, _, item = label.partition(" (")
         item = item.removesuffix(")")
         if not self.terminal:
-            if done and item:
+            if item:
                 click.echo(f"{stage} {done}/{total}: {item}", err=True)
             return
         if stage != self.stage or self.bar is None:
@@ -199,16 +207,30 @@ def fetch(lib: Library, ids: tuple[str, ...], refetch: bool, jobs: int) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--password", default="", help="Password of an encrypted PDF.")
+@click.option("--language", "languages", multiple=True, default=("eng",), show_default=True,
+              help="Tesseract language of scanned pages (repeat for several: "
+                   "--language eng --language spa).")
+@click.option("--no-ocr", is_flag=True, help="Do not read pages without text by OCR.")
 @pass_library
-def extract(lib: Library, file: str, as_json: bool, password: str) -> None:
-    """Print the text of a local PDF, HTML or text FILE as the ingester sees it.
+def extract(lib: Library, file: str, as_json: bool, password: str, languages: tuple[str, ...],
+            no_ocr: bool) -> None:
+    """Print the text of a local PDF, HTML, text or image FILE as the ingester sees it.
+    Pages without text (scans) and image files are read by OCR (Tesseract).
 
     \b
     Examples:
       splib extract report.pdf
+      splib extract scanned-letter.pdf --language spa
       splib extract report.pdf --json | jq '.pages[3].text'
     """
-    doc = lib.extract(file, password=password)
+    bar = ProgressBar()
+    try:
+        doc = lib.extract(file, password=password, languages=languages, ocr=not no_ocr,
+                          progress=lambda done, total: bar(
+                              f"Reading by OCR ({Path(file).name}, page {done} of {total})",
+                              done, total))
+    finally:
+        bar.close()
     if as_json:
         data = doc.to_json()
         click.echo(json.dumps({k: data[k] for k in ("media_type", "title", "pages", "warnings")},
@@ -217,11 +239,20 @@ def extract(lib: Library, file: str, as_json: bool, password: str) -> None:
     if doc.title:
         click.echo(f"Title: {doc.title}")
     for page in doc.pages:
-        label = f" (printed {page.label})" if page.label else ""
-        click.echo(f"--- page {page.number}{label} ---")
+        click.echo(page_heading(page))
         click.echo(page.text)
     for warning in doc.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def page_heading(page: Page) -> str:
+    """"--- page 3 (printed iv) ---", and how sure OCR was where it read the page."""
+    label = f" (printed {page.label})" if page.label else ""
+    read = ""
+    if page.ocr:
+        sure = f", confidence {page.confidence:.0f}%" if page.confidence is not None else ""
+        read = f" (read by OCR{sure}: may contain errors)"
+    return f"--- page {page.number}{label}{read} ---"
 
 
 @main.command()
@@ -238,7 +269,8 @@ def status(lib: Library, as_json: bool) -> None:
     """
     statuses = lib.status()
     if as_json:
-        keys = ("id", "state", "source", "pages", "chars", "fetched_at", "error")
+        keys = ("id", "state", "source", "pages", "chars", "fetched_at", "error",
+                "ocr_pages", "ocr_confidence")
         entries = [{k: getattr(s, k) for k in keys} for s in statuses]
         click.echo(json.dumps({"entries": entries}, ensure_ascii=False, indent=1))
         return
@@ -248,7 +280,8 @@ def status(lib: Library, as_json: bool) -> None:
 def _print_status_table(statuses: Sequence[EntryStatus]) -> None:
     rows = [("ID", "STATE", "SOURCE", "PAGES", "CHARS", "FETCHED")]
     for s in statuses:
-        rows.append((s.id, s.state, s.source or "-", str(s.pages), f"{s.chars:,}",
+        pages = f"{s.pages} ({s.ocr_pages} OCR)" if s.ocr_pages else str(s.pages)
+        rows.append((s.id, s.state, s.source or "-", pages, f"{s.chars:,}",
                      (s.fetched_at or "-").replace("T", " ").rstrip("Z")))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -476,6 +509,8 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
         else:
             where = f"p. {snip.page}" + (f" (printed {snip.label})"
                                          if snip.label and snip.label != str(snip.page) else "")
+            if snip.ocr:
+                where += " [read by OCR: may contain errors]"
         click.echo(f"   {where}: {mark(snip, color)}")
     click.echo(f"   more like this: splib similar {hit.id}")
 
@@ -521,7 +556,7 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
               ("Date", r.date), ("URL", r.url), ("Local file", str(r.path) if r.path else ""),
               ("State", s.state), ("Text from", s.source or ""),
               ("Indexed address", s.url if s.url != r.url else ""),
-              ("Pages", str(s.pages) if s.pages else ""),
+              ("Pages", str(s.pages) if s.pages else ""), ("OCR", s.ocr_note()),
               ("Fetched", s.fetched_at or ""), ("Problem", s.error or "")]
     for name, value in fields:
         if value:
@@ -536,8 +571,7 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
         click.echo(f"note: {r.id} has no extracted text to show, only the catalog's summary "
                    f"above ({s.error or s.state}).", err=True)
     for p in pages:
-        label = f" (printed {p.label})" if p.label else ""
-        click.echo(f"\n--- page {p.number}{label} ---\n{p.text}")
+        click.echo(f"\n{page_heading(p)}\n{p.text}")
 
 
 @main.command()

@@ -18,6 +18,7 @@ from .catalog import Report
 from .errors import ExtractionError, FetchError
 from .extract import Document
 from .extract.isolate import WorkerPool
+from .extract.ocr import OcrSettings, PageProgress, no_page_progress
 from .fetch import Fetcher
 from .store import EntryRecord, Store, now_iso
 from .wording import plural
@@ -60,6 +61,16 @@ class EntryStatus:
     fetched_at: str | None
     error: str | None
     url: str | None = None  # where the indexed bytes came from (the archive copy, if so)
+    ocr_pages: int = 0  # of `pages`, those read by OCR
+    ocr_confidence: float | None = None  # Tesseract's mean word confidence on them (0-100)
+
+    def ocr_note(self) -> str:
+        """"3 of 12 pages read by OCR (mean confidence 91%)", or "" when none was."""
+        if not self.ocr_pages:
+            return ""
+        confidence = f" (mean confidence {self.ocr_confidence:.0f}%)" \
+            if self.ocr_confidence is not None else ""
+        return f"{self.ocr_pages} of {plural(self.pages, 'page')} read by OCR{confidence}"
 
 
 def entry_status(report: Report, record: EntryRecord | None) -> EntryStatus:
@@ -86,6 +97,8 @@ def entry_status(report: Report, record: EntryRecord | None) -> EntryStatus:
         chars=record.chars if state == "text" else 0,
         fetched_at=src.fetched_at if src else None, error=error,
         url=src.final_url if src and src.origin != "path" else (report.url or None),
+        ocr_pages=record.ocr_pages if state == "text" else 0,
+        ocr_confidence=record.ocr_confidence if state == "text" else None,
     )
 
 
@@ -120,6 +133,16 @@ class Ingester:
         self.store = store
         self.fetcher = fetcher
         self.pool = pool
+        # Where the running `ingest` stands, for the progress of pages read by OCR.
+        self._progress: Progress = no_progress
+        self._done = 0
+        self._total = 0
+
+    def ocr_settings(self, report: Report) -> OcrSettings:
+        """How `report`'s scanned pages are read (its `language` and `ocr`), with the data
+        folder's page cache."""
+        return OcrSettings(languages=report.languages, enabled=report.ocr,
+                           cache=str(self.store.ocr_cache))
 
     def ingest_one(self, report: Report, record: EntryRecord | None,
                    mode: FetchMode) -> EntryRecord:
@@ -144,11 +167,17 @@ class Ingester:
 
     def _extract(self, report: Report, record: EntryRecord) -> EntryRecord:
         assert record.source is not None
-        key = self.store.text_key(record.source.sha256, report.password)
+        ocr = self.ocr_settings(report)
+        key = self.store.text_key(record.source.sha256, report.password, ocr)
         started = time.monotonic()
         cached = self.store.load_text(key)
+
+        def page_read(done: int, total: int) -> None:
+            self._progress(f"Fetching and extracting ({report.id}: OCR, page {done} of "
+                           f"{total})", self._done, self._total)
+
         outcome = cached if cached is not None else \
-            self.extract(key, record.source.sha256, report.password)
+            self.extract(key, record.source.sha256, report.password, ocr, page_read)
         seconds = 0.0 if cached is not None else round(time.monotonic() - started, 3)
         log.info("%s: %s %s (%s)", report.id,
                  "text read back from the cache for" if cached is not None else
@@ -157,16 +186,20 @@ class Ingester:
                  plural(len(outcome.pages), "page"))
         if isinstance(outcome, ExtractionError):
             return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
-                                       chars=0, warnings=(), extract_seconds=seconds)
+                                       chars=0, warnings=(), extract_seconds=seconds,
+                                       ocr_pages=0, ocr_confidence=None)
         return record.with_changes(text_key=key, extract_error=None, pages=len(outcome.pages),
                                    chars=outcome.chars, warnings=outcome.warnings,
-                                   extract_seconds=seconds)
+                                   extract_seconds=seconds,
+                                   ocr_pages=len(outcome.ocr_pages),
+                                   ocr_confidence=outcome.ocr_confidence)
 
-    def extract(self, key: str, sha256: str, password: str) -> Document | ExtractionError:
+    def extract(self, key: str, sha256: str, password: str, ocr: OcrSettings,
+                progress: PageProgress = no_page_progress) -> Document | ExtractionError:
         """Extract the source `sha256` in a bounded child process and cache the outcome."""
         try:
             outcome: Document | ExtractionError = self.pool.extract(
-                self.store.source_path(sha256), password)
+                self.store.source_path(sha256), password, ocr, progress)
         except ExtractionError as exc:
             outcome = exc
         if isinstance(outcome, Document) or not _transient(str(outcome)):
@@ -183,6 +216,7 @@ class Ingester:
         (in this thread) with it; the manifest is saved every MANIFEST_EVERY seconds."""
         todo = list(reports)
         total = len(todo)
+        self._progress, self._done, self._total = progress, 0, total
         progress("Fetching and extracting", 0, total)
         saved = time.monotonic()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -190,6 +224,7 @@ class Ingester:
                        for r in todo}
             for done, future in enumerate(as_completed(futures), start=1):
                 report = futures[future]
+                self._done = done
                 records[report.id] = future.result()
                 if on_done is not None:
                     on_done(report, records[report.id])

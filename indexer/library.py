@@ -26,6 +26,7 @@ from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, 
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import NOT_A_REPORT, Document, sniff
 from .extract.isolate import Limits, WorkerPool, extract_isolated
+from .extract.ocr import OcrSettings, PageProgress, no_page_progress
 from .fetch import Fetcher, FetchSettings
 from .ingest import (
     EntryStatus,
@@ -270,12 +271,16 @@ class Library:
         self.catalog().get(report_id)  # a clear error for an unknown id
         return self._with_index(lambda ix: similar(ix, report_id, limit))
 
-    def extract(self, path: str | Path, password: str = "") -> Document:
-        """The text of a local file as the ingester sees it (in a bounded child process)."""
+    def extract(self, path: str | Path, password: str = "", languages: Sequence[str] = ("eng",),
+                ocr: bool = True, progress: PageProgress = no_page_progress) -> Document:
+        """The text of a local file as the ingester sees it (in a bounded child process):
+        pages without text read by OCR in `languages` unless `ocr` is off; `progress` hears
+        of each such page."""
         path = Path(path)
         if not path.is_file():
             raise ExtractionError(f"no such file: {path}")
-        return extract_isolated(path, password, self.limits)
+        settings = OcrSettings(languages=tuple(languages), enabled=ocr)
+        return extract_isolated(path, password, self.limits, settings, progress)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -320,6 +325,7 @@ class Library:
                 stack.enter_context(store.lock("add"))
             fetcher = Fetcher(store, self.fetch_settings)
             pool = WorkerPool(self.limits)
+            ocr = OcrSettings().with_cache(store.ocr_cache)
             try:
                 for done, target in enumerate(items, start=1):
                     found = self._read_new(target, store, fetcher, urls, files, refused)
@@ -339,7 +345,7 @@ class Library:
                         fields["path"] = os.path.relpath(source.resolve(),
                                                          path.parent.resolve())
                     guessed, outcome = pool.guess(source, url=target if is_address(target)
-                                                  else "")
+                                                  else "", ocr=ocr)
                     if isinstance(outcome, ExtractionError) and str(outcome).startswith(
                             NOT_A_REPORT):
                         refused.append(f"{target}: {outcome}")
@@ -355,7 +361,7 @@ class Library:
                         notes.append(f"{entry['id']}: no text ({outcome}); it is searched by "
                                      "its title and summary.")
                     elif not dry_run:
-                        store.save_text(store.text_key(sha), outcome)
+                        store.save_text(store.text_key(sha, "", ocr), outcome)
                     entries.append(entry)
                     progress(f"Reading ({entry['id']}: {entry['title']})", done, len(items))
             except OSError as exc:
@@ -650,8 +656,10 @@ def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMo
         return True
     # A password added to the catalog, or a newer extractor, needs the text again; a cached
     # failure under the same key is read back cheaply.
-    return record is not None and record.source is not None and \
-        record.text_key != Store.text_key(record.source.sha256, report.password)
+    if record is None or record.source is None:
+        return False
+    ocr = OcrSettings(languages=report.languages, enabled=report.ocr)
+    return record.text_key != Store.text_key(record.source.sha256, report.password, ocr)
 
 
 def _meta_pages(current: Path | None) -> int:

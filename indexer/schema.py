@@ -14,7 +14,7 @@ from typing import Any
 # Field weights for keyword queries: a word in the title or the summary says more about what
 # a report is about than the same word on page 40 (questions weigh fields by search.Ranking).
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 # A word of the text, as the index, the query and the highlighter all cut it: letters and
 # digits, joined by single dots ("U.S.", "e.g."). Single letters and digits are words (the T
 # of "T visa", the 8 of "Section 8", the 7 of "24/7"); the endings of "don't" and "victim's"
@@ -72,6 +72,8 @@ def make_schema() -> Any:
         has=ID(),
         page=NUMERIC(int, stored=True),
         label=STORED(),
+        # On a page read by OCR, Tesseract's mean word confidence (absent on other pages).
+        ocr=STORED(),
         title=TEXT(analyzer=words, stored=True, spelling=True),
         summary=TEXT(analyzer=words, stored=True, spelling=True),
         # No spelling=True here: indexer/words.py keeps the page text's word list, faster.

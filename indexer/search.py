@@ -861,7 +861,7 @@ def _hit(searcher: Any, report_id: str, docs: list[tuple[float, int]], pages: in
             snip = make_snippet(fields.get("body", ""), marked.words.get("body", frozenset()),
                                 fields["page"], fields.get("label"),
                                 marked.prefixes.get("body", ()),
-                                marked.phrases.get("body", ()))
+                                marked.phrases.get("body", ()), ocr="ocr" in fields)
             if snip is not None:
                 snippets.append(snip)
     if summary is not None:

@@ -32,10 +32,11 @@ class Snippet:
     label: str | None
     text: str
     highlights: tuple[tuple[int, int], ...]
+    ocr: bool = False  # the page was read by OCR: its words may be misread
 
     def to_json(self) -> dict[str, Any]:
         return {"page": self.page, "label": self.label, "text": self.text,
-                "highlights": [list(h) for h in self.highlights]}
+                "highlights": [list(h) for h in self.highlights], "ocr": self.ocr}
 
 
 @lru_cache(maxsize=200_000)
@@ -85,7 +86,7 @@ ELLIPSIS = "\u2026"  # marks a snippet that starts or ends inside the text
 
 def make_snippet(text: str, terms: Collection[str], page: int | None, label: str | None,
                  prefixes: Collection[str] = (),
-                 phrases: Collection[tuple[str, ...]] = ()) -> Snippet | None:
+                 phrases: Collection[tuple[str, ...]] = (), ocr: bool = False) -> Snippet | None:
     """The passage of `text` with the most distinct query words (the earliest on ties), or
     None when no query word is on it."""
     matches = find(text, terms, prefixes, phrases) if text else []
@@ -111,7 +112,7 @@ def make_snippet(text: str, terms: Collection[str], page: int | None, label: str
     shift = len(before) - start
     spans = tuple((s + shift, e + shift) for s, e, _ in matches if start <= s and e <= end)
     return Snippet(page=page, label=label, text=before + flat(text[start:end]) + after,
-                   highlights=spans)
+                   highlights=spans, ocr=ocr)
 
 
 def lead(text: str, page: int | None = None, label: str | None = None) -> Snippet:

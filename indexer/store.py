@@ -2,6 +2,7 @@
 
     sources/<sha256>            fetched or read source bytes, content-addressed
     text/<sha256>-<key>.json    extracted text of those bytes (a checksum line, then JSON)
+    text/ocr/<sha256>-...json   each page read by OCR, so a long scan is never read twice
     manifest.json               per catalog entry: last good source, last errors, page counts
     index/<generation>/         Whoosh indexes; index/CURRENT names the live one
     lock                        held (flock) by the one rebuild, update or fetch running
@@ -30,6 +31,7 @@ from typing import IO, Any
 
 from .errors import BusyError, ExtractionError, SplibError
 from .extract import EXTRACTOR_VERSION, Document
+from .extract.ocr import OcrSettings
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class EntryRecord:
     checked_at: str | None = None
     warnings: tuple[str, ...] = field(default=())
     extract_seconds: float = 0.0  # the last real extraction's time; 0 when read from the cache
+    ocr_pages: int = 0  # pages Tesseract read
+    ocr_confidence: float | None = None  # their mean word confidence (0-100)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,10 +95,21 @@ class EntryRecord:
             checked_at=_optional_text(data, "checked_at"),
             warnings=tuple(str(w) for w in data.get("warnings", ())),
             extract_seconds=float(data.get("extract_seconds", 0.0)),
+            ocr_pages=int(data.get("ocr_pages", 0)),
+            ocr_confidence=_optional_number(data, "ocr_confidence"),
         )
 
     def with_changes(self, **changes: Any) -> EntryRecord:
         return replace(self, **changes)
+
+
+def _optional_number(data: dict[str, Any], key: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"`{key}` must be a number")
+    return float(value)
 
 
 def _optional_text(data: dict[str, Any], key: str) -> str | None:
@@ -185,11 +200,18 @@ class Store:
     # -- extracted text --------------------------------------------------------------------
 
     @staticmethod
-    def text_key(sha256: str, password: str = "") -> str:
+    def text_key(sha256: str, password: str = "", ocr: OcrSettings | None = None) -> str:
+        """The cache key of the text of source `sha256` opened with `password`, read with
+        what OCR can do now (see `OcrSettings.state`)."""
         key = f"{sha256}-v{EXTRACTOR_VERSION}"
         if password:
             key += "-" + hashlib.sha256(password.encode()).hexdigest()[:8]
-        return key
+        return f"{key}-{(ocr or OcrSettings()).state()}"
+
+    @property
+    def ocr_cache(self) -> Path:
+        """Where pages read by OCR are kept, one file per page, so none is read twice."""
+        return self.texts / "ocr"
 
     def document(self, record: EntryRecord | None) -> Document | None:
         """The extracted text `record` points at; None when it has none, the extraction

@@ -253,7 +253,8 @@ def test_status_json(library: Library) -> None:
     entries = json.loads(result.output)["entries"]
     assert [e["id"] for e in entries] == ["hhs-guide", "wi-training", "housing-article",
                                           "atest-book"]
-    assert set(entries[0]) == {"id", "state", "source", "pages", "chars", "fetched_at", "error"}
+    assert set(entries[0]) == {"id", "state", "source", "pages", "chars", "fetched_at", "error",
+                                "ocr_pages", "ocr_confidence"}
     assert entries[0]["state"] == "text" and entries[0]["chars"] > 100
     assert entries[3]["state"] == "summary-only" and entries[3]["error"]
 

@@ -304,7 +304,7 @@ def test_add_refuses_what_is_not_a_report_and_dry_run_leaves_no_trace(tmp_path: 
     (folder / "x.pdf").write_bytes(bytes(range(256)) * 64)
     noise = splib("--catalog", "catalog.toml", "add", "x.pdf", cwd=folder)
     assert noise.returncode == 1
-    assert "Refused x.pdf: not a PDF, HTML or text file" in noise.stderr
+    assert "Refused x.pdf: not a PDF, HTML, text or image file" in noise.stderr
     assert (folder / "catalog.toml").read_bytes() == before
 
 

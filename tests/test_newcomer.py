@@ -156,7 +156,7 @@ def test_random_bytes_in_a_local_file_say_to_point_at_the_report(tmp_path: Path)
     write_catalog(tmp_path / "catalog.toml", [
         {"id": "noise", "title": "Noise", "path": "noise.pdf"}])
     done = splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path)
-    assert "noise (error): not a PDF, HTML or text file" in done.stderr
+    assert "noise (error): not a PDF, HTML, text or image file" in done.stderr
     assert "point the entry's `url` or `path` at the report itself" in done.stderr
     assert "address" not in done.stderr
 

@@ -8,25 +8,47 @@ process. Every extractor returns a `Document` of 1-based `Page`s with normalised
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ExtractionError
 
+if TYPE_CHECKING:
+    from .ocr import OcrSettings, PageProgress
+
 # Bumped whenever extraction output changes, so cached text is re-extracted.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 PDF = "application/pdf"
 HTML = "text/html"
 TEXT = "text/plain"
+# Pictures of text (a scanned letter, a photographed flyer), read by OCR.
+IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
+               b"II*\x00": "image/tiff", b"MM\x00*": "image/tiff"}
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of text: its physical 1-based number and, where the PDF has one, its label."""
+    """One page of text: its physical 1-based number and, where the PDF has one, its label;
+    `ocr` when Tesseract read it from a picture, with its mean word confidence (0-100)."""
 
     number: int
     text: str
     label: str | None = None
+    ocr: bool = False
+    confidence: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"number": self.number, "label": self.label, "text": self.text}
+        if self.ocr:
+            data.update(ocr=True, confidence=self.confidence)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Page:
+        confidence = data.get("confidence")
+        return cls(number=int(data["number"]), text=str(data["text"]), label=data.get("label"),
+                   ocr=bool(data.get("ocr", False)),
+                   confidence=None if confidence is None else float(confidence))
 
 
 @dataclass(frozen=True)
@@ -44,13 +66,24 @@ class Document:
     def chars(self) -> int:
         return sum(len(p.text) for p in self.pages)
 
+    @property
+    def ocr_pages(self) -> tuple[Page, ...]:
+        """The pages Tesseract read."""
+        return tuple(p for p in self.pages if p.ocr)
+
+    @property
+    def ocr_confidence(self) -> float | None:
+        """The mean confidence over the OCR'd pages that have one."""
+        found = [p.confidence for p in self.pages if p.ocr and p.confidence is not None]
+        return round(sum(found) / len(found), 1) if found else None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "media_type": self.media_type,
             "title": self.title,
             "description": self.description,
             "links": list(self.links),
-            "pages": [{"number": p.number, "label": p.label, "text": p.text} for p in self.pages],
+            "pages": [p.to_json() for p in self.pages],
             "warnings": list(self.warnings),
         }
 
@@ -61,20 +94,20 @@ class Document:
             title=data.get("title"),
             description=data.get("description"),
             links=tuple(data.get("links", ())),
-            pages=tuple(
-                Page(number=int(p["number"]), text=str(p["text"]), label=p.get("label"))
-                for p in data["pages"]
-            ),
+            pages=tuple(Page.from_json(p) for p in data["pages"]),
             warnings=tuple(data.get("warnings", ())),
         )
 
 
-NOT_A_REPORT = "not a PDF, HTML or text file"  # how sniff's refusal starts
+NOT_A_REPORT = "not a PDF, HTML, text or image file"  # how sniff's refusal starts
 
 
 def sniff(data: bytes) -> str:
     """The media type of `data`, judged from the bytes, never from a header or a file name."""
     head = data[:1024]
+    for magic, kind in IMAGE_TYPES.items():
+        if head.startswith(magic):
+            return kind
     # The PDF header may follow some junk; readers accept it within the first kilobyte.
     if b"%PDF-" in head:
         return PDF
@@ -86,7 +119,7 @@ def sniff(data: bytes) -> str:
         return HTML
     if _binary_share(data[:4096]) > 0.1 and not _looks_utf16(head):
         raise ExtractionError(
-            f"{NOT_A_REPORT} (it holds binary data, such as an image or an archive); point "
+            f"{NOT_A_REPORT} (it holds binary data, such as an archive or a program); point "
             "the entry's `url` or `path` at the report itself"
         )
     return TEXT
@@ -127,8 +160,14 @@ def gunzip(data: bytes) -> bytes:
     return out
 
 
-def extract_bytes(data: bytes, password: str = "") -> Document:
-    """Extract `data` in this process: the worker's job; callers want `extract_isolated`."""
+def extract_bytes(data: bytes, password: str = "", ocr: OcrSettings | None = None,
+                  progress: PageProgress | None = None) -> Document:
+    """Extract `data` in this process: the worker's job; callers want `extract_isolated`.
+    `ocr` says how pictures of text are read; `progress` hears of each OCR'd page."""
+    from .ocr import OcrSettings, no_page_progress
+
+    ocr = ocr or OcrSettings()
+    progress = progress or no_page_progress
     if data[:2] == b"\x1f\x8b":
         data = gunzip(data)
     if not data.strip():
@@ -137,7 +176,11 @@ def extract_bytes(data: bytes, password: str = "") -> Document:
     if kind == PDF:
         from .pdf import extract_pdf
 
-        return extract_pdf(data, password)
+        return extract_pdf(data, password, ocr, progress)
+    if kind.startswith("image/"):
+        from .image import extract_image
+
+        return extract_image(data, kind, ocr, progress)
     if kind == HTML:
         from .html import extract_html
 

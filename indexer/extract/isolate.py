@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from ..errors import ExtractionError
 from . import Document
+from .ocr import OcrSettings, PageProgress, no_page_progress
 from .worker import EXIT_MEMORY
 
 
@@ -64,17 +65,20 @@ class _Worker:
             env=_child_env(), start_new_session=True,
         )
         self.jobs = 0
+        self._pending = b""  # what the child wrote past its last full line
 
-    def run(self, source: Path, password: str) -> Document:
+    def run(self, source: Path, password: str, ocr: OcrSettings,
+            progress: PageProgress) -> Document:
         """Extract `source`; raise `ExtractionError`, and `_Dead` when the child is lost."""
-        answer = self.ask(source, password)
+        answer = self.ask(source, password, progress, ocr=ocr.to_json())
         if "error" in answer:
             raise ExtractionError(str(answer["error"]))
         return Document.from_json(answer["document"])
 
-    def ask(self, source: Path, password: str, **extra: object) -> dict[str, Any]:
+    def ask(self, source: Path, password: str, progress: PageProgress = no_page_progress,
+            **extra: object) -> dict[str, Any]:
         """The child's answer for one job on `source` (see worker.py); `_Dead` when the child
-        is lost."""
+        is lost. Each page the child reports by OCR gets the job's time limit afresh."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.jobs += 1
         output = self.folder / f"{self.proc.pid}-{self.jobs}.json"
@@ -85,25 +89,41 @@ class _Worker:
             self.proc.stdin.flush()
         except BrokenPipeError:
             raise _Dead(self._death_reason()) from None
-        deadline = time.monotonic() + self.limits.seconds
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.kill()
-                raise _Dead(f"timed out after {self.limits.seconds:g} s "
-                            "(the file may be hostile or damaged)")
-            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
-            if ready:
+            line = self._next_line()
+            if not line.startswith(b"page "):
                 break
-        line = self.proc.stdout.readline()
-        if not line:
-            raise _Dead(self._death_reason())
+            done, total = (int(x) for x in line.split()[1:3])
+            progress(done, total)
         try:
             answer: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 output.unlink()
         return answer
+
+    def _next_line(self) -> bytes:
+        """The child's next line on stdout within the time limit; `_Dead` when it exits or
+        runs out of time first. Read from the descriptor (not a buffered reader) so that
+        `select` sees every line as it arrives."""
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + self.limits.seconds
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise _Dead(f"timed out after {self.limits.seconds:g} s "
+                            "(the file may be hostile or damaged)")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise _Dead(self._death_reason())
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
 
     def _death_reason(self) -> str:
         code = self.proc.wait()
@@ -151,14 +171,16 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
 
-    def extract(self, source: Path, password: str = "") -> Document:
-        """Extract the file `source` in a bounded child; raise `ExtractionError` on failure."""
+    def extract(self, source: Path, password: str = "", ocr: OcrSettings | None = None,
+                progress: PageProgress = no_page_progress) -> Document:
+        """Extract the file `source` in a bounded child; raise `ExtractionError` on failure.
+        `progress` hears of each page read by OCR."""
         with self._lock:
             worker = self._idle.pop() if self._idle else None
         if worker is None:
             worker = _Worker(self.limits, Path(self._folder.name))
         try:
-            document = worker.run(source, password)
+            document = worker.run(source, password, ocr or OcrSettings(), progress)
         except _Dead as exc:
             worker.close()
             raise ExtractionError(str(exc)) from None
@@ -171,7 +193,8 @@ class WorkerPool:
         self._give_back(worker)
         return document
 
-    def guess(self, source: Path, password: str = "", url: str = "") \
+    def guess(self, source: Path, password: str = "", url: str = "",
+              ocr: OcrSettings | None = None) \
             -> tuple[dict[str, Any], Document | ExtractionError]:
         """The catalog fields `source` suggests (metadata.Guess as JSON; empty when the child
         was lost) and its text or the reason there is none."""
@@ -180,7 +203,8 @@ class WorkerPool:
         if worker is None:
             worker = _Worker(self.limits, Path(self._folder.name))
         try:
-            answer = worker.ask(source, password, guess=True, url=url)
+            answer = worker.ask(source, password, guess=True, url=url,
+                                ocr=(ocr or OcrSettings()).to_json())
         except _Dead as exc:
             worker.close()
             return {}, ExtractionError(str(exc))
@@ -211,7 +235,9 @@ class WorkerPool:
         self.close()
 
 
-def extract_isolated(source: Path, password: str = "", limits: Limits | None = None) -> Document:
+def extract_isolated(source: Path, password: str = "", limits: Limits | None = None,
+                     ocr: OcrSettings | None = None,
+                     progress: PageProgress = no_page_progress) -> Document:
     """Extract one file in a bounded child process (a pool of one, closed after)."""
     with WorkerPool(limits) as pool:
-        return pool.extract(source, password)
+        return pool.extract(source, password, ocr, progress)

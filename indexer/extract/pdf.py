@@ -9,9 +9,10 @@ streams are first unpacked under pypdf's size limits, so a decompression bomb is
 PDFium inflates it.
 
 Each page keeps its physical 1-based number (what a viewer's `#page=N` opens) and, where the
-PDF defines page labels, its printed label ("iv", "12"). Encrypted files open with the empty
-password or the catalog's `password`; a PDF without a text layer is an error with that reason,
-not an empty success.
+PDF defines page labels, its printed label ("iv", "12"). Text people added on top of a page
+(comments, typed-in boxes, filled form fields) is read with the page. A page with no text at
+all is a picture of text (a scan): it is rendered and read by OCR (`ocr.py`). Encrypted files
+open with the empty password or the catalog's `password`.
 """
 
 from __future__ import annotations
@@ -19,20 +20,33 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ExtractionError
+from ..wording import plural
 from . import PDF, Document, Page
 from .normalize import normalize_text
+from .ocr import DPI, OcrSettings, PageProgress, check_ready, no_page_progress, ocr_page, read_pages
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 log = logging.getLogger(__name__)
 
-# Fewer letters than this per page, on average, means there is no text layer to speak of:
-# scanned pages carry at most page numbers and stray marks. (Real one-word test files pass.)
-MIN_LETTERS_PER_PAGE = 3
+# Annotations whose /Contents is a person's text on the page (comments, notes, typed-in boxes);
+# links, pop-ups (which repeat their parent's text) and media are not.
+_NOT_TEXT_ANNOTATIONS = frozenset({"/Link", "/Popup", "/Widget", "/Movie", "/Sound", "/Screen",
+                                   "/PrinterMark", "/TrapNet", "/Watermark", "/3D", "/RichMedia"})
+# A page is rendered for OCR at ocr.DPI unless that would exceed this many pixels (a poster-sized
+# page would need gigabytes); it is then rendered smaller.
+MAX_OCR_PIXELS = 40_000_000
 
 
-def extract_pdf(data: bytes, password: str = "") -> Document:
-    """Extract the text of the PDF `data` page by page."""
+def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
+                progress: PageProgress = no_page_progress) -> Document:
+    """Extract the text of the PDF `data` page by page: the text layer, annotations and filled
+    form fields, and OCR (as `ocr` says) for pages that have none of them."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
@@ -75,23 +89,128 @@ def extract_pdf(data: bytes, password: str = "") -> Document:
                     failures.append(f"damaged PDF: {_words(exc)}")
                     found.append(f"page {index + 1}: text could not be read ({_words(exc)})")
                     raw = ""
+            notes = _annotation_text(reader, index)
+            if notes:
+                raw = f"{raw}\n\n{notes}" if raw.strip() else notes
             pages.append(Page(number=index + 1, text=normalize_text(raw), label=labels[index]))
         title = _title(reader)
     if count == 0:
         raise ExtractionError("damaged PDF: it has no pages")
-    letters = sum(ch.isalpha() for p in pages for ch in p.text)
-    if letters < MIN_LETTERS_PER_PAGE * count and failures:
+    if failures and not any(p.text for p in pages):
         # The pages did not fail for lack of text but because they could not be read.
         raise ExtractionError(failures[0])
-    if letters < MIN_LETTERS_PER_PAGE * count:
-        raise ExtractionError(
-            "no text layer (scanned?): the PDF has pages but no text to search; "
-            "an OCR'd copy would make it searchable"
-        )
-    empty = [p.number for p in pages if not p.text]
-    if empty:
-        found.append(f"{len(empty)} of {count} pages have no text (images only?)")
+    blank = [p.number for p in pages if not p.text]
+    if blank:
+        pages = _read_pictures(data, opened_with, pages, blank, ocr or OcrSettings(), progress,
+                               found)
+    if not any(p.text for p in pages):
+        raise ExtractionError("no text: the pages hold no text, and OCR found no words on them")
     return Document(media_type=PDF, pages=tuple(pages), title=title, warnings=tuple(found))
+
+
+def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: list[int],
+                   settings: OcrSettings, progress: PageProgress, found: list[str]) -> list[Page]:
+    """`pages` with the `blank` ones (numbers of pages without any text) read by OCR where
+    Tesseract can; what could not be done is added to `found`, or raised when no page has
+    text at all."""
+    every = len(blank) == len(pages)
+    what = "its pages" if every else f"{plural(len(blank), 'page')} of {len(pages)}"
+    try:
+        if not settings.enabled:
+            raise ExtractionError(
+                f"no text layer: {what} are pictures without text (a scan?) and the catalog "
+                "entry says `ocr = false`; remove that line to have them read by OCR")
+        check_ready(settings, what)
+    except ExtractionError as exc:
+        if every:
+            raise
+        found.append(str(exc))
+        return pages
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data, password=password)
+    except Exception as exc:  # nothing to render with: the pages stay without text
+        log.debug("PDFium could not open the file to render it: %s", exc)
+        reason = f"{what} without text could not be rendered for OCR"
+        if every:
+            raise ExtractionError(f"no text layer: {reason}") from None
+        found.append(reason)
+        return pages
+
+    def picture(number: int) -> Callable[[], Image]:
+        def render() -> Image:
+            page = document[number - 1]
+            try:
+                width, height = page.get_size()
+                scale = DPI / 72
+                pixels = width * height * scale * scale
+                if pixels > MAX_OCR_PIXELS:
+                    scale *= (MAX_OCR_PIXELS / pixels) ** 0.5
+                bitmap = page.render(scale=scale, grayscale=True)
+                return bitmap.to_pil()  # type: ignore[no-any-return]
+            finally:
+                page.close()
+        return render
+
+    out = list(pages)
+    try:
+        numbered = ((n, picture(n)) for n in blank)
+        for number, read in read_pages(numbered, len(blank), settings, data, progress):
+            out[number - 1] = ocr_page(number, read, pages[number - 1].label)
+    finally:
+        document.close()
+    nothing = [n for n in blank if not out[n - 1].text]
+    if nothing and len(nothing) < len(pages):
+        found.append(f"{plural(len(nothing), 'page')} of {len(pages)} without text "
+                     "where OCR found no words either (blank or pictures?)")
+    return out
+
+
+def _annotation_text(reader: object, index: int) -> str:
+    """The text people added to page `index`: comments, notes and typed-in boxes
+    (annotations' /Contents) and the values of filled form fields, one per line. PDFium's page
+    text leaves both out; `pdftotext` prints them."""
+    from pypdf import PdfReader
+    from pypdf.generic import TextStringObject
+
+    assert isinstance(reader, PdfReader)
+    lines: list[str] = []
+    try:
+        annotations = reader.pages[index].get("/Annots")
+        annotations = annotations.get_object() if annotations is not None else None
+        for ref in annotations or ():
+            annotation = ref.get_object()
+            if not hasattr(annotation, "get"):
+                continue
+            kind = annotation.get("/Subtype")
+            if kind == "/Widget":
+                value = _field_value(annotation)
+            elif kind not in _NOT_TEXT_ANNOTATIONS:
+                value = annotation.get("/Contents")
+            else:
+                continue
+            if isinstance(value, TextStringObject) and value.strip() and value not in lines:
+                lines.append(str(value))
+    except Exception as exc:  # annotations are extra text; broken ones must not cost the page
+        log.debug("annotations of page %d unreadable: %s", index + 1, exc)
+    return "\n".join(lines)
+
+
+def _field_value(widget: Any) -> object:
+    """A form field's filled-in value (`/V`), which may sit on the field's parent; a checkbox's
+    name or an empty field gives nothing."""
+    node, depth = widget, 0
+    while node is not None and depth < 8:
+        if "/V" in node:
+            value = node["/V"].get_object()
+            if isinstance(value, list):
+                return "\n".join(str(v) for v in value if isinstance(v, str)) or None
+            return value
+        parent = node.get("/Parent")
+        node = parent.get_object() if parent is not None else None
+        depth += 1
+    return None
 
 
 def _check_streams(reader: object) -> str | None:

@@ -1,11 +1,12 @@
 """The extraction child process: `python -m indexer.extract.worker MEMORY_MB` (see isolate.py).
 
 It limits its own address space, loads the extractors once, then serves jobs: one JSON line
-on stdin (`source`, `output`, `password`, `cpu_seconds`; `guess` and `url` for `splib add`),
-the answer written to `output` as `{"document": ...}` or `{"error": reason}` (with `"guess"`
-when asked), then one line "done" on stdout. Before each job
-its CPU-time limit is moved to what it has used plus that job's allowance, so a child whose
-parent died (kill -9, a closed terminal) cannot spin for long.
+on stdin (`source`, `output`, `password`, `cpu_seconds`, `ocr`; `guess` and `url` for
+`splib add`), the answer written to `output` as `{"document": ...}` or `{"error": reason}`
+(with `"guess"` when asked), then one line "done" on stdout. While it reads a scan it writes
+"page N M" after each OCR'd page: the parent then gives the next page the job's time again.
+Before each job, and each page, its CPU-time limit is moved to what it has used plus that
+allowance, so a child whose parent died (kill -9, a closed terminal) cannot spin for long.
 """
 
 from __future__ import annotations
@@ -19,15 +20,27 @@ from pathlib import Path
 EXIT_MEMORY = 3  # the child ran out of its address space (isolate.py reads this)
 
 
+def _allow(cpu_seconds: int) -> None:
+    """Let this process use `cpu_seconds` more of CPU time from now."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    spent = int(usage.ru_utime + usage.ru_stime) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, resource.RLIM_INFINITY))
+
+
 def serve_one(line: str) -> None:
     from ..errors import ExtractionError
     from . import extract_bytes
+    from .ocr import OcrSettings
 
     job = json.loads(line)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    spent = int(usage.ru_utime + usage.ru_stime) + 1
-    resource.setrlimit(resource.RLIMIT_CPU,
-                       (spent + int(job["cpu_seconds"]), resource.RLIM_INFINITY))
+    allowance = int(job["cpu_seconds"])
+    _allow(allowance)
+
+    def page_done(done: int, total: int) -> None:
+        _allow(allowance)
+        sys.stdout.write(f"page {done} {total}\n")
+        sys.stdout.flush()
+
     output = Path(job["output"])
     answer: dict[str, object] = {}
     try:
@@ -37,7 +50,9 @@ def serve_one(line: str) -> None:
             from ..metadata import guess
 
             answer["guess"] = guess(data, job.get("url", ""), job.get("password", "")).to_json()
-        answer["document"] = extract_bytes(data, job.get("password", "")).to_json()
+        answer["document"] = extract_bytes(data, job.get("password", ""),
+                                           OcrSettings.from_json(job.get("ocr")),
+                                           page_done).to_json()
     except ExtractionError as exc:
         answer["error"] = str(exc)
     except MemoryError:
@@ -59,7 +74,7 @@ def main() -> int:
         import pypdf  # noqa: F401
         import pypdfium2  # noqa: F401
 
-        from . import html, pdf, text  # noqa: F401
+        from . import html, ocr, pdf, text  # noqa: F401
 
         for line in sys.stdin:
             if line.strip():

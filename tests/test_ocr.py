@@ -1,0 +1,245 @@
+"""Scanned reports become searchable: pages without text are read by Tesseract, as a library
+keeper runs splib (in the library's own folder), with the tests' own scans (tests/scans.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import make_pdf, write_catalog
+from scans import (
+    LETTER,
+    SCAN,
+    TABLE,
+    TWO_COLUMNS,
+    born_digital,
+    image_file,
+    image_pdf,
+    pictures,
+    scanned_pdf,
+    token_f1,
+)
+from test_newcomer import splib
+
+from indexer import Library
+from indexer.errors import ExtractionError
+from indexer.extract import extract_bytes
+from indexer.extract.ocr import OcrSettings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tesseract() -> str:
+    """The real `tesseract`: these tests run it (CI installs it; see .ci/run)."""
+    found = shutil.which("tesseract")
+    assert found, "the OCR tests need Tesseract: apt-get install tesseract-ocr tesseract-ocr-eng"
+    return found
+
+
+def counting_tesseract(folder: Path, real: str) -> tuple[Path, Path]:
+    """A folder holding a `tesseract` that logs each page it is given, then runs the real one;
+    returns (the folder, the log)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "pages.log"
+    log.write_text("")
+    script = folder / "tesseract"
+    script.write_text(f'#!/bin/sh\n[ "$1" = stdin ] && echo page >> "{log}"\nexec "{real}" "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return folder, log
+
+
+def pages_read(log: Path) -> int:
+    return len(log.read_text().splitlines())
+
+
+@pytest.fixture(scope="module")
+def scanned_library(tmp_path_factory: pytest.TempPathFactory, tesseract: str) \
+        -> tuple[Path, Path]:
+    """A library folder holding a scanned report and a born-digital one, rebuilt with the
+    README's command through a Tesseract that counts the pages it reads."""
+    folder = tmp_path_factory.mktemp("scans") / "lib"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes(scanned_pdf())
+    (folder / "typed.pdf").write_bytes(make_pdf(["Annual report on outreach to farmworkers."]))
+    write_catalog(folder / "catalog.toml", [
+        {"id": "protocol-scan", "title": "Referral protocol (scanned)", "path": "scan.pdf",
+         "summary": "A signed referral protocol, scanned from paper."},
+        {"id": "outreach", "title": "Outreach report", "path": "typed.pdf"},
+    ])
+    bin_folder, log = counting_tesseract(folder.parent / "bin", tesseract)
+    env = {"PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    done = splib("--catalog", "catalog.toml", "rebuild", cwd=folder, env=env)
+    assert done.returncode == 0, done.stderr
+    return folder, log
+
+
+def test_a_scan_is_read_back_by_splib_extract(tmp_path: Path) -> None:
+    """Several fonts and sizes, two columns and a table, scanned at 200 dpi."""
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf())
+    done = splib("extract", "--json", "scan.pdf", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    pages = json.loads(done.stdout)["pages"]
+    assert [p["number"] for p in pages] == [1, 2, 3]
+    for page, expected in zip(pages, SCAN, strict=True):
+        assert page["ocr"] is True and 0 < page["confidence"] <= 100
+        assert token_f1(page["text"], expected.text) >= 0.95, page["text"]
+
+
+def test_a_search_finds_a_phrase_of_a_scan_and_cites_its_page(
+        scanned_library: tuple[Path, Path]) -> None:
+    folder, _ = scanned_library
+    done = splib("search", '"crew leader"', "--json", cwd=folder,
+                 env={"SPLIB_CATALOG": "catalog.toml"})
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)["results"]
+    assert [h["id"] for h in hits] == ["protocol-scan"]
+    snippet = hits[0]["snippets"][0]
+    assert snippet["page"] == 2 and snippet["ocr"] is True
+    assert "crew leader" in snippet["text"]
+    table = splib("--catalog", "catalog.toml", "search", "Outagamie shelter beds", cwd=folder)
+    assert "p. 3 [read by OCR: may contain errors]:" in table.stdout, table.stdout
+
+
+def test_status_and_show_say_which_pages_ocr_read(scanned_library: tuple[Path, Path]) -> None:
+    folder, _ = scanned_library
+    status = splib("--catalog", "catalog.toml", "status", "--json", cwd=folder)
+    entries = {e["id"]: e for e in json.loads(status.stdout)["entries"]}
+    assert entries["protocol-scan"]["ocr_pages"] == 3
+    assert 50 < entries["protocol-scan"]["ocr_confidence"] <= 100
+    assert entries["outreach"]["ocr_pages"] == 0
+    table = splib("--catalog", "catalog.toml", "status", cwd=folder).stdout
+    assert "3 (3 OCR)" in table
+    shown = splib("--catalog", "catalog.toml", "show", "protocol-scan", "--page", "2",
+                  cwd=folder).stdout
+    assert "3 of 3 pages read by OCR (mean confidence" in shown
+    assert "--- page 2 (read by OCR, confidence" in shown and "crew leader" in shown
+
+
+def test_a_rebuild_never_reads_a_page_twice(scanned_library: tuple[Path, Path],
+                                            tesseract: str) -> None:
+    folder, log = scanned_library
+    assert pages_read(log) == 3  # the fixture's rebuild read the three scanned pages
+    env = {"PATH": f"{log.parent}{os.pathsep}{os.environ['PATH']}"}
+    again = splib("--catalog", "catalog.toml", "rebuild", cwd=folder, env=env)
+    assert again.returncode == 0, again.stderr
+    # Even with the documents' text cache gone, each page's reading is kept.
+    for cached in (folder / ".splib" / "text").glob("*.json"):
+        cached.unlink()
+    third = splib("--catalog", "catalog.toml", "rebuild", cwd=folder, env=env)
+    assert third.returncode == 0, third.stderr
+    assert pages_read(log) == 3
+    found = splib("--catalog", "catalog.toml", "search", "H-2A", "--json", cwd=folder)
+    assert [h["id"] for h in json.loads(found.stdout)["results"]] == ["protocol-scan"]
+
+
+def test_the_web_page_marks_snippets_read_by_ocr(scanned_library: tuple[Path, Path]) -> None:
+    from indexer.web import create_app
+
+    folder, _ = scanned_library
+    client = create_app(Library(catalog=folder / "catalog.toml")).test_client()
+    html = client.get("/?q=laundromats").get_data(as_text=True)
+    assert "read by OCR: may contain errors" in html
+    typed = client.get("/?q=annual").get_data(as_text=True)
+    assert "Outreach report" in typed and "read by OCR" not in typed
+    report = client.get("/report/protocol-scan").get_data(as_text=True)
+    assert "3 of 3 pages read by OCR" in report
+
+
+def test_a_mixed_pdf_is_ocr_read_only_on_its_picture_pages() -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    typed = PdfReader(io.BytesIO(born_digital([LETTER, TABLE])))
+    picture = PdfReader(io.BytesIO(image_pdf(pictures(born_digital([TWO_COLUMNS])))))
+    writer = PdfWriter()
+    writer.add_page(typed.pages[0])
+    writer.add_page(picture.pages[0])
+    writer.add_page(typed.pages[1])
+    out = io.BytesIO()
+    writer.write(out)
+    heard: list[tuple[int, int]] = []
+    doc = extract_bytes(out.getvalue(), progress=lambda done, total: heard.append((done, total)))
+    assert [p.ocr for p in doc.pages] == [False, True, False]
+    assert heard == [(1, 1)]
+    assert token_f1(doc.pages[1].text, TWO_COLUMNS.text) >= 0.95
+    assert token_f1(doc.pages[0].text, LETTER.text) == 1.0
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF"])
+def test_image_files_are_read_a_page_per_frame(kind: str) -> None:
+    pages = [LETTER, TWO_COLUMNS] if kind == "TIFF" else [LETTER]
+    doc = extract_bytes(image_file(pages, kind))
+    assert doc.media_type == f"image/{kind.lower()}"
+    assert len(doc.pages) == len(pages)
+    for page, expected in zip(doc.pages, pages, strict=True):
+        assert page.ocr
+        assert token_f1(page.text, expected.text) >= 0.95
+
+
+def test_without_tesseract_the_scan_is_found_by_its_summary_and_status_says_what_to_install(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes(scanned_pdf([LETTER]))
+    write_catalog(folder / "catalog.toml", [
+        {"id": "protocol", "title": "Referral protocol", "path": "scan.pdf",
+         "summary": "A signed referral protocol for shelters."}])
+    empty = tmp_path / "no-tesseract"
+    empty.mkdir()
+    bare = {"PATH": str(empty)}
+    done = splib("--catalog", "catalog.toml", "rebuild", cwd=folder, env=bare)
+    assert done.returncode == 0, done.stderr
+    status = splib("--catalog", "catalog.toml", "status", cwd=folder, env=bare).stdout
+    assert "protocol: its pages are pictures of text (a scan?) and Tesseract, which reads " \
+           "them, is not installed: install it (`apt-get install tesseract-ocr`)" in status
+    by_summary = splib("--catalog", "catalog.toml", "search", "shelters", "--json",
+                       cwd=folder, env=bare)
+    assert [h["id"] for h in json.loads(by_summary.stdout)["results"]] == ["protocol"]
+    # Once Tesseract is there, the next update reads the scan.
+    update = splib("--catalog", "catalog.toml", "update", cwd=folder)
+    assert update.returncode == 0, update.stderr
+    found = splib("--catalog", "catalog.toml", "search", "laundromats OR hotline", "--json",
+                  cwd=folder)
+    snippets = json.loads(found.stdout)["results"][0]["snippets"]
+    assert any(s["page"] == 1 and s["ocr"] for s in snippets), snippets
+
+
+def test_a_language_tesseract_lacks_names_its_package() -> None:
+    with pytest.raises(ExtractionError, match=r"apt-get install tesseract-ocr-zzz"):
+        extract_bytes(scanned_pdf([LETTER]), ocr=OcrSettings(languages=("zzz",)))
+
+
+def test_ocr_false_keeps_a_scan_unread_and_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match=r"no text layer: .*`ocr = false`"):
+        extract_bytes(scanned_pdf([LETTER]), ocr=OcrSettings(enabled=False))
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf([LETTER]))
+    write_catalog(tmp_path / "catalog.toml", [
+        {"id": "protocol", "title": "Referral protocol", "path": "scan.pdf", "ocr": False,
+         "language": ["eng", "spa"]}])
+    lib = Library(catalog=tmp_path / "catalog.toml")
+    report = lib.catalog().get("protocol")
+    assert (report.ocr, report.languages) == (False, ("eng", "spa"))
+    lib.rebuild()
+    assert "`ocr = false`" in (lib.status()[0].error or "")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("language = 5", "`language` must be Tesseract's code of the report's language, like "
+                     "language = \"spa\""),
+    ("language = \"Spanish\"", "it is 'Spanish'"),
+    ("ocr = \"no\"", "`ocr` must be true or false, without quotes, like ocr = false"),
+])
+def test_catalog_ocr_fields_are_checked(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "catalog.toml").write_text(
+        f'[[report]]\nid = "a"\ntitle = "A"\n{line}\n', encoding="utf-8")
+    done = splib("--catalog", "catalog.toml", "check", cwd=tmp_path)
+    assert done.returncode == 1
+    assert message in done.stdout
+
+
+def test_a_page_of_marks_without_words_is_no_text() -> None:
+    with pytest.raises(ExtractionError, match=r"^no text: .*OCR found no words"):
+        extract_bytes(make_pdf(["", ""], text=False))
