@@ -49,9 +49,11 @@ def test_encrypted_pdf_needs_its_password() -> None:
     assert "shelter locations" in extract_bytes(data, password="s3cret").pages[0].text
 
 
-def test_pdf_without_text_layer_is_reported_as_scanned() -> None:
-    with pytest.raises(ExtractionError, match=r"no text layer \(scanned\?\)"):
-        extract_bytes(make_pdf(["", ""], text=False))
+def test_pdf_pages_of_digits_alone_are_text_not_a_scan() -> None:
+    # A table of figures has no letters, but it is text: nothing for OCR to do.
+    doc = extract_bytes(make_pdf(["2019 2020 2021", "41 87 56 23"]))
+    assert [p.text for p in doc.pages] == ["2019 2020 2021", "41 87 56 23"]
+    assert not any(p.ocr for p in doc.pages)
 
 
 def test_damaged_pdf_is_reported() -> None:
@@ -134,8 +136,9 @@ def test_type_is_sniffed_from_bytes_not_names() -> None:
     assert sniff(make_pdf(["x"])) == PDF
     assert sniff(b"\n\n<!DOCTYPE html><html><body>x</body></html>") == HTML
     assert sniff(b"Plain words") == TEXT
+    assert sniff(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR") == "image/png"  # read by OCR
     with pytest.raises(ExtractionError, match="binary"):
-        sniff(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR")
+        sniff(b"PK\x03\x04" + bytes(range(32)) * 8)  # a zip archive
 
 
 def test_normalization() -> None:

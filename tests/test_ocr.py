@@ -240,6 +240,14 @@ def test_catalog_ocr_fields_are_checked(tmp_path: Path, line: str, message: str)
     assert message in done.stdout
 
 
-def test_a_page_of_marks_without_words_is_no_text() -> None:
+def test_pages_without_words_are_no_text_and_blank_pages_are_not_read() -> None:
+    marks = make_pdf(["", ""], text=False)  # a drawn square on each page, no picture
+    with pytest.raises(ExtractionError, match=r"^no text: .*neither text nor pictures"):
+        extract_bytes(marks)
     with pytest.raises(ExtractionError, match=r"^no text: .*OCR found no words"):
-        extract_bytes(make_pdf(["", ""], text=False))
+        extract_bytes(image_pdf(pictures(marks)))
+    # The blank back of a cover is not handed to OCR.
+    heard: list[tuple[int, int]] = []
+    doc = extract_bytes(make_pdf(["Cover of the report", "", "Contents"]),
+                        progress=lambda done, total: heard.append((done, total)))
+    assert heard == [] and [p.ocr for p in doc.pages] == [False, False, False]

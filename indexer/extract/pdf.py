@@ -67,7 +67,8 @@ def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
             raise ExtractionError(_bomb_message(exc)) from None
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                 AssertionError, RecursionError, OverflowError) as exc:
-            raise ExtractionError(f"damaged PDF: {_words(exc)}") from None
+            # PDFium rebuilds a broken cross-reference table that pypdf refuses.
+            return _pdfium_alone(data, password, f"damaged PDF: {_words(exc)}", ocr, progress)
         labels = _labels(reader, count)
         bomb = _check_streams(reader)
         if bomb:
@@ -94,77 +95,144 @@ def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
                 raw = f"{raw}\n\n{notes}" if raw.strip() else notes
             pages.append(Page(number=index + 1, text=normalize_text(raw), label=labels[index]))
         title = _title(reader)
-    if count == 0:
+    return _finish(data, opened_with, pages, title, found, failures, ocr, progress)
+
+
+def _finish(data: bytes, password: str | None, pages: list[Page], title: str | None,
+            found: list[str], failures: list[str], ocr: OcrSettings | None,
+            progress: PageProgress) -> Document:
+    """The document of `pages` once the pages without any text are read by OCR."""
+    if not pages:
         raise ExtractionError("damaged PDF: it has no pages")
     if failures and not any(p.text for p in pages):
         # The pages did not fail for lack of text but because they could not be read.
         raise ExtractionError(failures[0])
     blank = [p.number for p in pages if not p.text]
     if blank:
-        pages = _read_pictures(data, opened_with, pages, blank, ocr or OcrSettings(), progress,
+        pages = _read_pictures(data, password, pages, blank, ocr or OcrSettings(), progress,
                                found)
     if not any(p.text for p in pages):
-        raise ExtractionError("no text: the pages hold no text, and OCR found no words on them")
+        read = any(p.ocr for p in pages)
+        raise ExtractionError(
+            "no text: the pages hold no text, and OCR found no words on them" if read else
+            "no text: the pages hold neither text nor pictures of text (drawings only?)")
     return Document(media_type=PDF, pages=tuple(pages), title=title, warnings=tuple(found))
+
+
+def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | None,
+                  progress: PageProgress) -> Document:
+    """The text of a PDF whose structure pypdf cannot read, as PDFium reads it after
+    repairing the file's cross-reference table (as `pdftotext` does); `damaged` is raised when
+    PDFium cannot read it either. No page labels, annotations or stream checks: those need
+    pypdf; the worker's memory and time limits still hold."""
+    import pypdfium2 as pdfium
+
+    from .pdf_words import page_text
+
+    opened_with = password or None
+    try:
+        document = pdfium.PdfDocument(data, password=opened_with)
+    except Exception as exc:
+        log.debug("PDFium could not open the file either: %s", exc)
+        if "password" in str(exc).lower():
+            raise ExtractionError(_locked_message(password)) from None
+        raise ExtractionError(damaged) from None
+    pages: list[Page] = []
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            pages.append(Page(number=index + 1, text=normalize_text(page_text(textpage))))
+            textpage.close()
+            page.close()
+        title = normalize_text(str(document.get_metadata_value("Title") or "")) or None
+    except Exception as exc:
+        log.debug("PDFium could not read the repaired file: %s", exc)
+        raise ExtractionError(damaged) from None
+    finally:
+        document.close()
+    found = [f"{damaged.removeprefix('damaged PDF: ')}: the file's structure was repaired to "
+             "read it; page labels and notes on its pages may be missing"]
+    return _finish(data, opened_with, pages, title, found, [], ocr, progress)
 
 
 def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: list[int],
                    settings: OcrSettings, progress: PageProgress, found: list[str]) -> list[Page]:
-    """`pages` with the `blank` ones (numbers of pages without any text) read by OCR where
-    Tesseract can; what could not be done is added to `found`, or raised when no page has
+    """`pages` with the `blank` ones (numbers of pages without any text) that hold pictures
+    read by OCR where Tesseract can; a page with no picture at all (the blank back of a cover)
+    is left as it is. What could not be done is added to `found`, or raised when no page has
     text at all."""
-    every = len(blank) == len(pages)
-    what = "its pages" if every else f"{plural(len(blank), 'page')} of {len(pages)}"
-    try:
-        if not settings.enabled:
-            raise ExtractionError(
-                f"no text layer: {what} are pictures without text (a scan?) and the catalog "
-                "entry says `ocr = false`; remove that line to have them read by OCR")
-        check_ready(settings, what)
-    except ExtractionError as exc:
-        if every:
-            raise
-        found.append(str(exc))
-        return pages
     import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(data, password=password)
     except Exception as exc:  # nothing to render with: the pages stay without text
         log.debug("PDFium could not open the file to render it: %s", exc)
-        reason = f"{what} without text could not be rendered for OCR"
-        if every:
+        reason = f"{plural(len(blank), 'page')} without text could not be rendered for OCR"
+        if len(blank) == len(pages):
             raise ExtractionError(f"no text layer: {reason}") from None
         found.append(reason)
         return pages
-
-    def picture(number: int) -> Callable[[], Image]:
-        def render() -> Image:
-            page = document[number - 1]
-            try:
-                width, height = page.get_size()
-                scale = DPI / 72
-                pixels = width * height * scale * scale
-                if pixels > MAX_OCR_PIXELS:
-                    scale *= (MAX_OCR_PIXELS / pixels) ** 0.5
-                bitmap = page.render(scale=scale, grayscale=True)
-                return bitmap.to_pil()  # type: ignore[no-any-return]
-            finally:
-                page.close()
-        return render
-
-    out = list(pages)
     try:
-        numbered = ((n, picture(n)) for n in blank)
-        for number, read in read_pages(numbered, len(blank), settings, data, progress):
+        pictured = [n for n in blank if _has_pictures(document, n)]
+        if not pictured:
+            return pages
+        every = len(pictured) == len(pages)
+        what = "its pages" if every else f"{plural(len(pictured), 'page')} of {len(pages)}"
+        try:
+            if not settings.enabled:
+                raise ExtractionError(
+                    f"no text layer: {what} are pictures without text (a scan?) and the "
+                    "catalog entry says `ocr = false`; remove that line to have them read by "
+                    "OCR")
+            check_ready(settings, what)
+        except ExtractionError as exc:
+            if every:
+                raise
+            found.append(str(exc))
+            return pages
+
+        def picture(number: int) -> Callable[[], Image]:
+            def render() -> Image:
+                page = document[number - 1]
+                try:
+                    width, height = page.get_size()
+                    scale = DPI / 72
+                    pixels = width * height * scale * scale
+                    if pixels > MAX_OCR_PIXELS:
+                        scale *= (MAX_OCR_PIXELS / pixels) ** 0.5
+                    bitmap = page.render(scale=scale, grayscale=True)
+                    return bitmap.to_pil()  # type: ignore[no-any-return]
+                finally:
+                    page.close()
+            return render
+
+        out = list(pages)
+        numbered = ((n, picture(n)) for n in pictured)
+        for number, read in read_pages(numbered, len(pictured), settings, data, progress):
             out[number - 1] = ocr_page(number, read, pages[number - 1].label)
     finally:
         document.close()
-    nothing = [n for n in blank if not out[n - 1].text]
+    nothing = [n for n in pictured if not out[n - 1].text]
     if nothing and len(nothing) < len(pages):
-        found.append(f"{plural(len(nothing), 'page')} of {len(pages)} without text "
-                     "where OCR found no words either (blank or pictures?)")
+        found.append(f"{plural(len(nothing), 'page')} of {len(pages)} hold pictures in which "
+                     "OCR found no words")
     return out
+
+
+def _has_pictures(document: Any, number: int) -> bool:
+    """Whether page `number` draws an image (directly or inside a form): what OCR could read."""
+    import pypdfium2.raw as pdfium_c
+
+    page = document[number - 1]
+    try:
+        return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,),
+                                                  max_depth=4))
+    except Exception as exc:  # an unreadable page is rendered and tried
+        log.debug("page %d objects unreadable: %s", number, exc)
+        return True
+    finally:
+        page.close()
 
 
 def _annotation_text(reader: object, index: int) -> str:
