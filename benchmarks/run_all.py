@@ -7,8 +7,11 @@ Prints one table (figure, splib, reference, ratio, goal) and writes it as JSON. 
 measured in this run beside its reference, since these machines are shared and noisy:
 
 - cold ingest: pages per second of `splib rebuild --offline` from an empty data folder over the
-  distinct PDFs of `reports/` and `pdf/`, beside `recollindex` (Debian `recollcmd`) on the same
-  files, and `pdftotext` over them one after another (the floor of extraction alone);
+  distinct PDFs of `reports/` and `pdf/` (OCR off, as recollindex's default), beside
+  `recollindex` (Debian `recollcmd`) on the same files, and `pdftotext` over them one after
+  another (the floor of extraction alone);
+- OCR: pages per second and token F1 of scans made from `reports/` pages, beside `tesseract`
+  alone on the same pictures (`benchmarks/ocr.py`);
 - warm rebuild at each scale (copies of `reports/` under new ids; all text cached): pages per
   second beside a bare Whoosh writer loop adding the same cached pages with the same schema;
 - search latency at each scale: p50 and p95 over the library's questions and Cranfield's
@@ -116,12 +119,12 @@ def page_count(path: Path) -> int:
         document.close()
 
 
-def write_catalog(path: Path, files: Sequence[Path], copies: int = 1) -> None:
+def write_catalog(path: Path, files: Sequence[Path], copies: int = 1, ocr: bool = True) -> None:
     lines = []
     for copy in range(copies):
         for n, file in enumerate(files):
             lines += ["[[report]]", f'id = "c{copy}-f{n}"', f"title = {json.dumps(file.stem)}",
-                      f"path = {json.dumps(str(file))}", ""]
+                      f"path = {json.dumps(str(file))}", *([] if ocr else ["ocr = false"]), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -133,7 +136,9 @@ def cold_ingest(corpora: Path, work: Path, table: Table) -> None:
     pages = sum(page_count(f) for f in files)
     print(f"cold ingest: {len(files)} PDFs, {pages} pages", file=sys.stderr)
     catalog = work / "cold.toml"
-    write_catalog(catalog, files)
+    # recollindex reads text layers only (its OCR is off by default): so does splib here; OCR
+    # has its own rows.
+    write_catalog(catalog, files, ocr=False)
     usage = work / "cold-usage.json"
     seconds, _ = timed(lambda: run_splib(["--catalog", str(catalog), "--data",
                                           str(work / "cold-data"), "rebuild", "--offline"],
@@ -158,8 +163,8 @@ def cold_ingest(corpora: Path, work: Path, table: Table) -> None:
             recoll_rate = pages / rseconds
         else:
             print(f"recollindex failed: {result.stderr[-300:]}", file=sys.stderr)
-    table.add("cold ingest, reports/ + pdf/ (pages/s)", splib_rate, "recollindex", recoll_rate,
-              "pages/s", "≥ 1.0 × recoll",
+    table.add("cold ingest, reports/ + pdf/, OCR off (pages/s)", splib_rate, "recollindex",
+              recoll_rate, "pages/s", "≥ 1.0 × recoll",
               None if recoll_rate is None else splib_rate >= recoll_rate)
 
     if shutil.which("pdftotext"):
@@ -170,6 +175,7 @@ def cold_ingest(corpora: Path, work: Path, table: Table) -> None:
         table.add("cold ingest beside extraction alone (pages/s)", splib_rate,
                   "pdftotext, one process", pages / pseconds, "pages/s")
     agreement(corpora, table)
+    ocr_rows(corpora, table)
     table.add("peak memory, cold ingest (MB)", max(own, kids) / 1024, "", None, "MB",
               "≤ 500 MB", max(own, kids) / 1024 <= 500, higher_is_better=False)
 
@@ -198,6 +204,22 @@ def agreement(corpora: Path, table: Table) -> None:
     table.add("text agreement with pdftotext on reports/ (token F1, PDFium)",
               statistics.mean(pdfium_scores), "pypdf", statistics.mean(pypdf_scores), "F1",
               "PDFium ≥ pypdf", statistics.mean(pdfium_scores) >= statistics.mean(pypdf_scores))
+
+
+def ocr_rows(corpora: Path, table: Table) -> None:
+    """Scans made from reports/ pages, read by splib and by tesseract alone (benchmarks/ocr.py)."""
+    from ocr import run as run_ocr
+
+    result = run_ocr(corpora, count=12, dpi=200)
+    if "error" in result:
+        print(f"OCR: {result['error']}", file=sys.stderr)
+        return
+    table.add(f"OCR of {result['pages']} scanned pages, 200 dpi (pages/s)",
+              result["splib_pages_per_second"], "tesseract alone",
+              result["tesseract_pages_per_second"], "pages/s")
+    table.add("OCR token F1 against the pages' text layer", result["splib_f1"],
+              "tesseract alone", result["tesseract_f1"], "F1", "≥ 0.95",
+              result["splib_f1"] >= 0.95)
 
 
 # -- scaled libraries ----------------------------------------------------------------------

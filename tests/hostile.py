@@ -79,9 +79,9 @@ SITECUSTOMIZE = '''
 import os, signal
 import indexer.extract as _extract
 _real = _extract.extract_bytes
-def _crashing(data, password=""):
+def _crashing(data, *args, **kwargs):
     if b"SPLIB-CRASH-ME" in data:
         os.kill(os.getpid(), signal.SIGSEGV)
-    return _real(data, password)
+    return _real(data, *args, **kwargs)
 _extract.extract_bytes = _crashing
 '''

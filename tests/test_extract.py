@@ -209,3 +209,56 @@ def test_cli_extract_encrypted_with_password(tmp_path: Path) -> None:
     assert code == 1 and "encrypted" in output
     code, output = run_extract(str(path), "--password", "pw")
     assert code == 0 and "Shelter intake form" in output
+
+
+def test_annotations_and_filled_form_fields_are_read_with_their_page() -> None:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import FreeText, Link, Text
+    from reportlab.pdfgen import canvas
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Intake form", "Page two"]))))
+    writer.add_annotation(1, FreeText(text="Client referred by the hotline on May 3",
+                                      rect=(50, 500, 400, 550)))
+    writer.add_annotation(1, Text(text="Follow up with the shelter", rect=(50, 400, 70, 420)))
+    writer.add_annotation(1, Link(rect=(50, 300, 100, 320), url="https://example.org/"))
+    out = io.BytesIO()
+    writer.write(out)
+    pages = extract_bytes(out.getvalue()).pages
+    assert pages[0].text == "Intake form"
+    assert pages[1].text == ("Page two\n\nClient referred by the hotline on May 3\n"
+                             "Follow up with the shelter")
+
+    form = io.BytesIO()
+    page = canvas.Canvas(form)
+    page.drawString(50, 700, "Referral form")
+    page.acroForm.textfield(name="caseworker", value="Maria Lopez", x=50, y=600, width=200,
+                            height=20)
+    page.acroForm.textfield(name="notes", value="", x=50, y=560, width=200, height=20)
+    page.acroForm.checkbox(name="urgent", checked=True, x=50, y=520)
+    page.showPage()
+    page.save()
+    assert extract_bytes(form.getvalue()).pages[0].text == "Referral form\n\nMaria Lopez"
+
+
+def test_a_page_whose_only_text_is_a_note_is_text_not_a_scan() -> None:
+    from pypdf import PdfWriter
+    from pypdf.annotations import FreeText
+
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    writer.add_annotation(0, FreeText(text="Signed copy on file", rect=(50, 500, 400, 550)))
+    out = io.BytesIO()
+    writer.write(out)
+    doc = extract_bytes(out.getvalue())
+    assert [(p.text, p.ocr) for p in doc.pages] == [("Signed copy on file", False)]
+
+
+def test_a_pdf_without_its_cross_reference_table_is_repaired_and_read() -> None:
+    whole = make_pdf(["Shelter intake protocol for survivors", "Second page"])
+    cut = whole[:whole.rindex(b"xref")] + b"%%EOF\n"
+    doc = extract_bytes(cut)
+    assert [p.text for p in doc.pages] == ["Shelter intake protocol for survivors",
+                                           "Second page"]
+    assert any("repaired" in w for w in doc.warnings)
+    with pytest.raises(ExtractionError, match=r"^damaged PDF"):
+        extract_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 50)

@@ -154,7 +154,7 @@ def test_cli_search_json_shape(library: Library) -> None:
         assert set(similar) == {"id", "title", "organization", "date", "score", "terms"}
     assert first["id"] == "hhs-guide" and first["source"] == "path"
     for snip in first["snippets"]:
-        assert set(snip) == {"page", "label", "text", "highlights"}
+        assert set(snip) == {"page", "label", "text", "highlights", "ocr"}
         for start, end in snip["highlights"]:
             assert 0 <= start < end <= len(snip["text"])
 
