@@ -5,9 +5,11 @@
 Builds a catalog with one entry per file under SPLIB_CORPORA (`pdf/sample-files`,
 `pdf/pdfminer`, `reports`, `html/article-extraction-benchmark`), runs
 `splib rebuild --offline` on it in a child process, and prints per corpus: files, with text,
-with a recorded reason (by reason), crashes of the run, the slowest file, and the peak memory
-(resident set) of the rebuild process and of its largest extraction child. Every file must
-end as text or as a reason; the run itself must not crash.
+with a recorded reason (by reason), crashes of the run, the slowest file, the pages read by OCR
+(and the extraction time of their files), how many of the PDFs from which `pdftotext` reads at
+least 20 characters splib reads (those it misses are listed), and the peak memory (resident
+set) of the rebuild process and of its largest extraction child. Every file must end as text or
+as a reason; the run itself must not crash.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,10 @@ CORPORA = {
     "reports": "reports/*.pdf",
     "html/article-extraction-benchmark": "html/article-extraction-benchmark/html/*.html.gz",
 }
+
+
+# A file from which `pdftotext` reads at least this many characters holds text splib must read.
+PDFTOTEXT_FLOOR = 20
 
 
 def reason_kind(error: str) -> str:
@@ -83,10 +90,25 @@ def run(corpora: Path, jobs: int = 2) -> dict[str, Any]:
         for status in statuses:
             corpus = corpus_of[status.id]
             row = rows.setdefault(corpus, {"files": 0, "text": 0, "reasons": Counter(),
-                                           "unaccounted": 0, "slowest": ("", 0.0)})
+                                           "unaccounted": 0, "slowest": ("", 0.0),
+                                           "ocr_files": 0, "ocr_pages": 0, "ocr_seconds": 0.0,
+                                           "pdftotext_files": 0, "pdftotext_read": 0,
+                                           "pdftotext_missed": []})
             row["files"] += 1
             record = records.get(status.id)
             spent = record.extract_seconds if record else 0.0
+            if status.ocr_pages:
+                row["ocr_files"] += 1
+                row["ocr_pages"] += status.ocr_pages
+                row["ocr_seconds"] += spent
+            source = lib.catalog().get(status.id).path
+            if source is not None and source.suffix.lower() == ".pdf" and \
+                    pdftotext_chars(source) >= PDFTOTEXT_FLOOR:
+                row["pdftotext_files"] += 1
+                if status.state == "text":
+                    row["pdftotext_read"] += 1
+                else:
+                    row["pdftotext_missed"].append(f"{source.name}: {status.error}")
             if spent > row["slowest"][1]:
                 row["slowest"] = (lib.catalog().get(status.id).title, spent)
             if status.state == "text":
@@ -110,18 +132,39 @@ def run(corpora: Path, jobs: int = 2) -> dict[str, Any]:
         }
 
 
+def pdftotext_chars(path: Path) -> int:
+    """Characters other than spaces that `pdftotext` reads from `path` (0 when it cannot, or
+    when it is not installed)."""
+    if not shutil.which("pdftotext"):
+        return 0
+    try:
+        done = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True,
+                              timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        return 0
+    return len(re.sub(rb"\s", b"", done.stdout))
+
+
 def table(result: dict[str, Any]) -> str:
-    lines = ["| corpus | files | with text | with a reason (by reason) | crashes | slowest file |",
-             "| --- | ---: | ---: | --- | ---: | --- |"]
+    lines = ["| corpus | files | with text | with a reason (by reason) | crashes | slowest file "
+             "| read by OCR | of the files pdftotext reads, splib reads |",
+             "| --- | ---: | ---: | --- | ---: | --- | --- | --- |"]
     for name, row in result["corpora"].items():
         reasons = ", ".join(f"{kind}: {n}" for kind, n in sorted(row["reasons"].items(),
                                                                   key=lambda kv: -kv[1]))
         with_reason = sum(row["reasons"].values())
         slow_name, slow_s = row["slowest"]
+        ocr = (f"{row['ocr_pages']} pages of {row['ocr_files']} files in "
+               f"{row['ocr_seconds']:.1f} s" if row["ocr_pages"] else "none")
+        read = f"{row['pdftotext_read']} of {row['pdftotext_files']}" \
+            if row["pdftotext_files"] else "-"
         lines.append(f"| {name} | {row['files']} | {row['text']} | {with_reason}"
                      f"{' (' + reasons + ')' if reasons else ''} | {result['crashes']} | "
-                     f"{slow_name} ({slow_s:.2f} s) |")
+                     f"{slow_name} ({slow_s:.2f} s) | {ocr} | {read} |")
     lines.append("")
+    for name, row in result["corpora"].items():
+        for missed in row["pdftotext_missed"]:
+            lines.append(f"- {name}: pdftotext reads text that splib does not: {missed}")
     lines.append(f"Whole run: {result['seconds']} s; peak memory {result['rebuild_rss_mb']} MB "
                  f"(the rebuild process), {result['largest_child_rss_mb']} MB (the largest "
                  f"extraction child); crashes {result['crashes']}; measured {result['date']} on "

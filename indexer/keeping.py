@@ -176,7 +176,7 @@ def check_summary(report: CheckReport) -> str:
 # -- adding reports ------------------------------------------------------------------------
 
 # What `splib add FOLDER` picks up: the kinds of file splib extracts.
-ADDABLE = (".pdf", ".html", ".htm", ".txt")
+ADDABLE = (".pdf", ".html", ".htm", ".txt", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def is_address(target: str) -> bool:
@@ -184,8 +184,8 @@ def is_address(target: str) -> bool:
 
 
 def expand(targets: Iterable[str]) -> list[str]:
-    """Addresses as given; files as given; folders as the PDF, HTML and text files in them
-    (and their subfolders), in name order."""
+    """Addresses as given; files as given; folders as the PDF, HTML, text and image files in
+    them (and their subfolders), in name order."""
     found: list[str] = []
     for target in targets:
         path = Path(target)

@@ -309,8 +309,8 @@ class Library:
                 files.setdefault(sha, report.id)
         items = expand(targets)
         if not items:
-            raise SplibError(f"No reports to add in {', '.join(targets)}: give PDF, HTML or "
-                             "text files, folders holding them, or addresses.")
+            raise SplibError(f"No reports to add in {', '.join(targets)}: give PDF, HTML, "
+                             "text or image files, folders holding them, or addresses.")
         entries: list[dict[str, object]] = []
         refused: list[str] = []
         notes: list[str] = []

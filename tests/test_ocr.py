@@ -251,3 +251,26 @@ def test_pages_without_words_are_no_text_and_blank_pages_are_not_read() -> None:
     doc = extract_bytes(make_pdf(["Cover of the report", "", "Contents"]),
                         progress=lambda done, total: heard.append((done, total)))
     assert heard == [] and [p.ocr for p in doc.pages] == [False, False, False]
+
+
+def test_splib_add_takes_pictures_and_reads_them_once(tmp_path: Path, tesseract: str) -> None:
+    inbox = tmp_path / "new"
+    inbox.mkdir()
+    (inbox / "shelter-flyer.png").write_bytes(image_file([LETTER], "PNG"))
+    (inbox / "notes.zip").write_bytes(b"PK\x03\x04" + bytes(range(32)) * 8)
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    bin_folder, log = counting_tesseract(tmp_path / "bin", tesseract)
+    env = {"PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    added = splib("--catalog", "catalog.toml", "add", "../new", "--copy", cwd=folder, env=env)
+    assert added.returncode == 0, added.stderr
+    assert "Added 1 report" in added.stderr and "notes.zip" not in added.stderr
+    assert pages_read(log) == 1
+    built = splib("--catalog", "catalog.toml", "rebuild", cwd=folder, env=env)
+    assert built.returncode == 0, built.stderr
+    assert pages_read(log) == 1  # the text read by `add` is what the rebuild indexes
+    found = splib("--catalog", "catalog.toml", "search", "emergency shelter", "--json",
+                  cwd=folder)
+    hits = json.loads(found.stdout)["results"]
+    assert [h["title"] for h in hits] == ["Shelter flyer"]
+    assert hits[0]["snippets"][0]["ocr"] is True
