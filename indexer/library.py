@@ -344,8 +344,13 @@ class Library:
                     elif not is_address(target):
                         fields["path"] = os.path.relpath(source.resolve(),
                                                          path.parent.resolve())
+                    def page_read(page: int, pages: int, target: str = target,
+                                  done: int = done) -> None:
+                        progress(f"Reading ({target}: OCR, page {page} of {pages})", done - 1,
+                                 len(items))
+
                     guessed, outcome = pool.guess(source, url=target if is_address(target)
-                                                  else "", ocr=ocr)
+                                                  else "", ocr=ocr, progress=page_read)
                     if isinstance(outcome, ExtractionError) and str(outcome).startswith(
                             NOT_A_REPORT):
                         refused.append(f"{target}: {outcome}")

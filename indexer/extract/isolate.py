@@ -194,7 +194,7 @@ class WorkerPool:
         return document
 
     def guess(self, source: Path, password: str = "", url: str = "",
-              ocr: OcrSettings | None = None) \
+              ocr: OcrSettings | None = None, progress: PageProgress = no_page_progress) \
             -> tuple[dict[str, Any], Document | ExtractionError]:
         """The catalog fields `source` suggests (metadata.Guess as JSON; empty when the child
         was lost) and its text or the reason there is none."""
@@ -203,7 +203,7 @@ class WorkerPool:
         if worker is None:
             worker = _Worker(self.limits, Path(self._folder.name))
         try:
-            answer = worker.ask(source, password, guess=True, url=url,
+            answer = worker.ask(source, password, progress, guess=True, url=url,
                                 ocr=(ocr or OcrSettings()).to_json())
         except _Dead as exc:
             worker.close()

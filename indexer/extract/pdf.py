@@ -126,6 +126,7 @@ def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | N
     PDFium cannot read it either. No page labels, annotations or stream checks: those need
     pypdf; the worker's memory and time limits still hold."""
     import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
 
     from .pdf_words import page_text
 
@@ -134,7 +135,7 @@ def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | N
         document = pdfium.PdfDocument(data, password=opened_with)
     except Exception as exc:
         log.debug("PDFium could not open the file either: %s", exc)
-        if "password" in str(exc).lower():
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             raise ExtractionError(_locked_message(password)) from None
         raise ExtractionError(damaged) from None
     pages: list[Page] = []
