@@ -1,6 +1,7 @@
 """OCR: scans made from born-digital reports, read by splib and by `tesseract` alone.
 
     python benchmarks/ocr.py [--corpora DIR] [--json OUT.json] [--pages 12] [--dpi 200]
+    python benchmarks/ocr.py --sweep [--pages 16]
 
 Pages of `reports/` with a text layer of at least 200 characters (spread over the files) are
 rendered to grey pictures at `--dpi`, as a scanner would make them, and wrapped as one
@@ -8,6 +9,12 @@ image-only PDF. splib extracts it (`Library.extract`: a worker process, PDFium r
 Tesseract a page at a time, no cache) and `tesseract` reads the same pictures alone, one
 process per page, in the same run. Both are scored by token F1 against the pages' own text
 layer (the corpora README's metric) and timed in pages per second.
+
+`--sweep` is how splib's rendering resolution (`extract/ocr.py`, DPI) was chosen: each sampled
+page is rendered at 150, 200 and 300 dpi and read by Tesseract (one thread, as splib runs it)
+and, at the chosen resolution, with Tesseract's own threads as well; token F1 and seconds per
+page are printed for set A (the first four reports in name order, where the choice is made) and
+set B (the other three, where it is confirmed); the threading row reads every fourth page.
 """
 
 from __future__ import annotations
@@ -103,6 +110,58 @@ def run(corpora: Path, count: int, dpi: int) -> dict[str, Any]:
     }
 
 
+def sweep(corpora: Path, count: int) -> dict[str, Any]:
+    """F1 and seconds per page by resolution and by Tesseract's threading, per set."""
+    import os
+
+    import pypdfium2 as pdfium
+
+    from indexer.extract.ocr import DPI, parse_tsv
+
+    pages = sample_pages(corpora, count)
+    names = sorted({p.name for p in sorted((corpora / "reports").glob("*.pdf"))})
+    set_a = set(names[:4])
+    rows: dict[str, dict[str, list[float]]] = {}
+    for label, dpi, threads in [*((f"{d} dpi", d, "1") for d in (150, 200, 300)),
+                                (f"{DPI} dpi, Tesseract's own threads", DPI, None)]:
+        env = dict(os.environ)
+        env.pop("OMP_THREAD_LIMIT", None)
+        if threads:
+            env["OMP_THREAD_LIMIT"] = threads
+        # Threading changes the time, not the text: a quarter of the pages tell it.
+        for path, index, expected in pages if threads else pages[::4]:
+            document = pdfium.PdfDocument(path)
+            started = time.monotonic()
+            picture = document[index].render(scale=dpi / 72, grayscale=True).to_pil()
+            buffer = io.BytesIO()
+            picture.save(buffer, "PPM")
+            done = subprocess.run(["tesseract", "stdin", "stdout", "--dpi", str(dpi), "tsv"],
+                                  input=buffer.getvalue(), capture_output=True, env=env)
+            seconds = time.monotonic() - started
+            document.close()
+            text = parse_tsv(done.stdout.decode("utf-8", "replace")).text
+            which = "A" if path.name in set_a else "B"
+            row = rows.setdefault(label, {"A_f1": [], "B_f1": [], "A_s": [], "B_s": []})
+            row[f"{which}_f1"].append(token_f1(text, expected))
+            row[f"{which}_s"].append(seconds)
+    return {**stamp(), "pages": len(pages), "set_a": sorted(set_a),
+            "rows": {label: {k: round(statistics.mean(v), 4) if v else None
+                             for k, v in row.items()} for label, row in rows.items()},
+            "counts": {"A": sum(p.name in set_a for p, _, _ in pages),
+                       "B": sum(p.name not in set_a for p, _, _ in pages)}}
+
+
+def sweep_table(result: dict[str, Any]) -> str:
+    lines = ["| rendering | F1, set A | s/page, set A | F1, set B | s/page, set B |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for label, row in result["rows"].items():
+        lines.append(f"| {label} | {row['A_f1']:.4f} | {row['A_s']:.2f} | {row['B_f1']:.4f} | "
+                     f"{row['B_s']:.2f} |")
+    lines += ["", f"{result['counts']['A']} pages of set A, {result['counts']['B']} of set B; "
+                  f"measured {result['date']} on {result['machine']}."]
+    return "\n".join(lines)
+
+
 def table(result: dict[str, Any]) -> str:
     if "error" in result:
         return result["error"]
@@ -129,10 +188,17 @@ def main() -> int:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=12)
     parser.add_argument("--dpi", type=int, default=200)
+    parser.add_argument("--sweep", action="store_true",
+                        help="compare rendering resolutions instead (how DPI was chosen)")
     args = parser.parse_args()
     if not (args.corpora / "reports").is_dir():
         print(f"No corpora at {args.corpora}; set SPLIB_CORPORA.", file=sys.stderr)
         return 2
+    if args.sweep:
+        swept = sweep(args.corpora, args.pages)
+        print(sweep_table(swept))
+        save(args.json, swept)
+        return 0
     result = run(args.corpora, args.pages, args.dpi)
     print(table(result))
     save(args.json, result)
