@@ -274,3 +274,14 @@ def test_splib_add_takes_pictures_and_reads_them_once(tmp_path: Path, tesseract:
     hits = json.loads(found.stdout)["results"]
     assert [h["title"] for h in hits] == ["Shelter flyer"]
     assert hits[0]["snippets"][0]["ocr"] is True
+
+
+def test_a_scan_past_the_ocr_page_cap_is_read_up_to_it_and_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.extract.pdf as pdf
+
+    monkeypatch.setattr(pdf, "MAX_OCR_PAGES", 1)
+    doc = extract_bytes(scanned_pdf([LETTER, TABLE]))
+    assert [p.ocr for p in doc.pages] == [True, False]
+    assert token_f1(doc.pages[0].text, LETTER.text) >= 0.95 and doc.pages[1].text == ""
+    assert "only the first 1 of its 2 scanned pages are read by OCR" in doc.warnings[0]

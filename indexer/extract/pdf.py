@@ -41,6 +41,9 @@ _NOT_TEXT_ANNOTATIONS = frozenset({"/Link", "/Popup", "/Widget", "/Movie", "/Sou
 # A page is rendered for OCR at ocr.DPI unless that would exceed this many pixels (a poster-sized
 # page would need gigabytes); it is then rendered smaller.
 MAX_OCR_PIXELS = 40_000_000
+# Scanned pages read by OCR in one document: at a few seconds a page, more would hold an
+# extraction worker for hours (a hostile file of endless blank scans, or a whole archive).
+MAX_OCR_PAGES = 2000
 
 
 def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
@@ -178,6 +181,10 @@ def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: 
         pictured = [n for n in blank if _has_pictures(document, n)]
         if not pictured:
             return pages
+        if len(pictured) > MAX_OCR_PAGES:
+            found.append(f"only the first {MAX_OCR_PAGES:,} of its {len(pictured):,} scanned "
+                         "pages are read by OCR; split the file to have the rest read")
+            pictured = pictured[:MAX_OCR_PAGES]
         every = len(pictured) == len(pages)
         what = "its pages" if every else f"{plural(len(pictured), 'page')} of {len(pages)}"
         try:
