@@ -22,7 +22,17 @@ class FetchError(SplibError):
 
 
 class ExtractionError(SplibError):
-    """A report's bytes could not be turned into text (encrypted, scanned, damaged, timed out)."""
+    """A report's bytes could not be turned into text (encrypted, damaged, timed out...).
+
+    `kind` names the failure for code to decide on ("not-a-report" for bytes that are no
+    report at all; "" otherwise); `transient` is true for what may not happen again (a time
+    limit hit on a busy machine, a crashed extractor): such a failure is retried by the next
+    update, any other is remembered with the file's text cache."""
+
+    def __init__(self, message: str, kind: str = "", transient: bool = False) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.transient = transient
 
 
 class IndexMissingError(SplibError):

@@ -118,12 +118,7 @@ def wants_fetch(report: Report, record: EntryRecord | None, mode: FetchMode) -> 
         return False
     if mode is FetchMode.ALL or record is None or record.source is None:
         return True
-    return bool(record.fetch_error or (record.extract_error and _transient(record.extract_error)))
-
-
-def _transient(error: str) -> bool:
-    return error.startswith(("timed out", "too large", "the extractor crashed",
-                             "the extractor failed"))
+    return bool(record.fetch_error or (record.extract_error and record.extract_retry))
 
 
 class Ingester:
@@ -187,12 +182,14 @@ class Ingester:
         if isinstance(outcome, ExtractionError):
             return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
                                        chars=0, warnings=(), extract_seconds=seconds,
-                                       ocr_pages=0, ocr_confidence=None)
+                                       ocr_pages=0, ocr_confidence=None,
+                                       extract_retry=outcome.transient)
         return record.with_changes(text_key=key, extract_error=None, pages=len(outcome.pages),
                                    chars=outcome.chars, warnings=outcome.warnings,
                                    extract_seconds=seconds,
                                    ocr_pages=len(outcome.ocr_pages),
-                                   ocr_confidence=outcome.ocr_confidence)
+                                   ocr_confidence=outcome.ocr_confidence,
+                                   extract_retry=False)
 
     def extract(self, key: str, sha256: str, password: str, ocr: OcrSettings,
                 progress: PageProgress = no_page_progress) -> Document | ExtractionError:
@@ -202,9 +199,10 @@ class Ingester:
                 self.store.source_path(sha256), password, ocr, progress)
         except ExtractionError as exc:
             outcome = exc
-        if isinstance(outcome, Document) or not _transient(str(outcome)):
-            # Deterministic failures (encrypted, scanned, damaged) are remembered as well, so
-            # an unchanged bad file is not re-tried on every rebuild; limits are not.
+        if isinstance(outcome, Document) or not outcome.transient:
+            # Deterministic failures (encrypted, damaged, too large) are remembered as well, so
+            # an unchanged bad file is not re-tried on every rebuild; a time limit or a crash
+            # may not happen again and is not.
             self.store.save_text(key, outcome)
         return outcome
 

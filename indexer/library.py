@@ -24,7 +24,7 @@ from .build import IndexBuilder, IndexChanges, open_current
 from .catalog import Catalog, Report, load_catalog, url_problem
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
-from .extract import NOT_A_REPORT, Document, sniff
+from .extract import NOT_A_REPORT_KIND, Document, sniff
 from .extract.isolate import Limits, WorkerPool, extract_isolated
 from .extract.ocr import OcrSettings, PageProgress, no_page_progress
 from .fetch import Fetcher, FetchSettings
@@ -351,8 +351,8 @@ class Library:
 
                     guessed, outcome = pool.guess(source, url=target if is_address(target)
                                                   else "", ocr=ocr, progress=page_read)
-                    if isinstance(outcome, ExtractionError) and str(outcome).startswith(
-                            NOT_A_REPORT):
+                    if isinstance(outcome, ExtractionError) and \
+                            outcome.kind == NOT_A_REPORT_KIND:
                         refused.append(f"{target}: {outcome}")
                         placed = [p for p in placed if p[0] != source]
                         progress(f"Reading ({target}: refused)", done, len(items))

@@ -73,6 +73,7 @@ class EntryRecord:
     extract_seconds: float = 0.0  # the last real extraction's time; 0 when read from the cache
     ocr_pages: int = 0  # pages Tesseract read
     ocr_confidence: float | None = None  # their mean word confidence (0-100)
+    extract_retry: bool = False  # extract_error may not happen again: the next update retries
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -97,6 +98,7 @@ class EntryRecord:
             extract_seconds=float(data.get("extract_seconds", 0.0)),
             ocr_pages=int(data.get("ocr_pages", 0)),
             ocr_confidence=_optional_number(data, "ocr_confidence"),
+            extract_retry=bool(data.get("extract_retry", False)),
         )
 
     def with_changes(self, **changes: Any) -> EntryRecord:
@@ -241,7 +243,7 @@ class Store:
         try:
             data = json.loads(body)
             if "error" in data:
-                return ExtractionError(str(data["error"]))
+                return ExtractionError(str(data["error"]), kind=str(data.get("kind") or ""))
             return Document.from_json(data["document"])
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # A file of the right checksum but the wrong shape: derived data, made again.
@@ -255,7 +257,7 @@ class Store:
         if isinstance(outcome, Document):
             data: dict[str, Any] = {"document": outcome.to_json()}
         else:
-            data = {"error": str(outcome)}
+            data = {"error": str(outcome), "kind": outcome.kind}
         body = json.dumps(data, ensure_ascii=False).encode()
         write_atomic(self.texts / f"{key}.json",
                      hashlib.sha256(body).hexdigest().encode() + b"\n" + body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import gzip
 import json
+import logging
 import os
 import queue
 import re
@@ -357,3 +358,38 @@ def test_status_names_failures_and_update_retries_only_those(
     assert report.changes is not None and report.changes.changed == ("flaky",)
     assert json.loads(CliRunner().invoke(main, ["status", "--json"], obj=lib).output)[
         "entries"][1]["state"] == "text"
+
+
+def test_a_file_too_large_to_read_is_remembered_not_read_again_by_update(
+        tmp_path: Path) -> None:
+    """Its failure is the file's, not the moment's: the next update reads it back from the
+    text cache."""
+    from test_newcomer import splib
+
+    (tmp_path / "bomb.pdf").write_bytes(bomb_pdf(0.5))
+    (tmp_path / "good.pdf").write_bytes(GOOD)
+    (tmp_path / "catalog.toml").write_text(
+        '[[report]]\nid = "bomb"\ntitle = "Bomb"\npath = "bomb.pdf"\n\n'
+        '[[report]]\nid = "good"\ntitle = "Good"\npath = "good.pdf"\n', encoding="utf-8")
+    first = splib("--catalog", "catalog.toml", "rebuild", "-v", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"bomb: extracted in [\d.]+ s from \w+ \(too large", first.stderr)
+    second = splib("--catalog", "catalog.toml", "update", "-v", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert re.search(r"bomb: text read back from the cache for \w+ \(too large", second.stderr)
+    assert "bomb: extracted in" not in second.stderr
+
+
+def test_a_time_limit_hit_is_tried_again_by_the_next_update(
+        tmp_path: Path, make_library: LibraryFactory, caplog: pytest.LogCaptureFixture) -> None:
+    """A machine busy at one moment may not be at the next: a timeout is not remembered."""
+    (tmp_path / "endless.pdf").write_bytes(endless_pdf())
+    lib = make_library([{"id": "endless", "title": "Endless", "path": "endless.pdf"}],
+                       seconds=2)
+    lib.rebuild(offline=True)
+    record = lib.store.load_manifest()["endless"]
+    assert record.extract_error is not None and record.extract_error.startswith("timed out")
+    assert record.extract_retry
+    with caplog.at_level(logging.INFO, logger="indexer.ingest"):
+        lib.update(offline=True)
+    assert re.search(r"endless: extracted in [\d.]+ s from \w+ \(timed out", caplog.text)

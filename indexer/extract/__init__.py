@@ -100,6 +100,7 @@ class Document:
 
 
 NOT_A_REPORT = "not a PDF, HTML, text or image file"  # how sniff's refusal starts
+NOT_A_REPORT_KIND = "not-a-report"  # its ExtractionError.kind
 
 
 def sniff(data: bytes) -> str:
@@ -120,7 +121,7 @@ def sniff(data: bytes) -> str:
     if _binary_share(data[:4096]) > 0.1 and not _looks_utf16(head):
         raise ExtractionError(
             f"{NOT_A_REPORT} (it holds binary data, such as an archive or a program); point "
-            "the entry's `url` or `path` at the report itself"
+            "the entry's `url` or `path` at the report itself", kind=NOT_A_REPORT_KIND
         )
     return TEXT
 

@@ -72,7 +72,7 @@ class _Worker:
         """Extract `source`; raise `ExtractionError`, and `_Dead` when the child is lost."""
         answer = self.ask(source, password, progress, ocr=ocr.to_json())
         if "error" in answer:
-            raise ExtractionError(str(answer["error"]))
+            raise _failure(answer)
         return Document.from_json(answer["document"])
 
     def ask(self, source: Path, password: str, progress: PageProgress = no_page_progress,
@@ -88,7 +88,7 @@ class _Worker:
             self.proc.stdin.write(json.dumps(job).encode() + b"\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
-            raise _Dead(self._death_reason()) from None
+            raise self._death_reason() from None
         while True:
             line = self._next_line()
             if not line.startswith(b"page "):
@@ -120,24 +120,26 @@ class _Worker:
                 continue
             chunk = os.read(fd, 4096)
             if not chunk:
-                raise _Dead(self._death_reason())
+                raise self._death_reason()
             self._pending += chunk
         line, _, self._pending = self._pending.partition(b"\n")
         return line
 
-    def _death_reason(self) -> str:
+    def _death_reason(self) -> _Dead:
         code = self.proc.wait()
         if code == EXIT_MEMORY:
-            return (f"too large: extraction needed more than {self.limits.memory_mb} MB "
-                    "of memory")
+            # The same file meets the same limit again: remembered, not retried.
+            return _Dead(f"too large: extraction needed more than {self.limits.memory_mb} MB "
+                         "of memory", transient=False)
         if code == -signal.SIGXCPU:
-            return f"timed out after {self.limits.seconds:g} s (the file may be hostile or damaged)"
+            return _Dead(f"timed out after {self.limits.seconds:g} s (the file may be hostile "
+                         "or damaged)")
         if code < 0:
-            return f"the extractor crashed on this file ({signal.Signals(-code).name})"
+            return _Dead(f"the extractor crashed on this file ({signal.Signals(-code).name})")
         self.stderr.seek(0)
         tail = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:]
         last = (tail or ["no output"])[0][:200]
-        return f"the extractor failed on this file (exit {code}: {last})"
+        return _Dead(f"the extractor failed on this file (exit {code}: {last})")
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -159,7 +161,16 @@ class _Worker:
 
 
 class _Dead(ExtractionError):
-    """The child was lost (timed out, out of memory, crashed); it must be replaced."""
+    """The child was lost (timed out, out of memory, crashed); it must be replaced. Transient
+    unless it ran out of memory."""
+
+    def __init__(self, message: str, transient: bool = True) -> None:
+        super().__init__(message, transient=transient)
+
+
+def _failure(answer: dict[str, Any]) -> ExtractionError:
+    """The failure a child reported, with its kind."""
+    return ExtractionError(str(answer["error"]), kind=str(answer.get("kind") or ""))
 
 
 class WorkerPool:
@@ -183,7 +194,7 @@ class WorkerPool:
             document = worker.run(source, password, ocr or OcrSettings(), progress)
         except _Dead as exc:
             worker.close()
-            raise ExtractionError(str(exc)) from None
+            raise ExtractionError(str(exc), transient=exc.transient) from None
         except ExtractionError:
             self._give_back(worker)
             raise
@@ -207,12 +218,12 @@ class WorkerPool:
                                 ocr=(ocr or OcrSettings()).to_json())
         except _Dead as exc:
             worker.close()
-            return {}, ExtractionError(str(exc))
+            return {}, ExtractionError(str(exc), transient=exc.transient)
         except BaseException:
             worker.kill()
             raise
         self._give_back(worker)
-        outcome = ExtractionError(str(answer["error"])) if "error" in answer else \
+        outcome = _failure(answer) if "error" in answer else \
             Document.from_json(answer["document"])
         return dict(answer.get("guess") or {}), outcome
 
