@@ -504,13 +504,9 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
     if hit.url:
         click.echo(f"   {hit.url}")
     for snip in hit.snippets:
-        if snip.page is None:
-            where = "summary"
-        else:
-            where = f"p. {snip.page}" + (f" (printed {snip.label})"
-                                         if snip.label and snip.label != str(snip.page) else "")
-            if snip.ocr:
-                where += " [read by OCR: may contain errors]"
+        where = snip.citation or "summary"
+        if snip.ocr:
+            where += " [read by OCR: may contain errors]"
         click.echo(f"   {where}: {mark(snip, color)}")
     click.echo(f"   more like this: splib similar {hit.id}")
 

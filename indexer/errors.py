@@ -9,6 +9,12 @@ entry, so one bad report never stops the rest of the library.
 from __future__ import annotations
 
 
+def brief(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message on one line, cut to `limit` characters (its type's name when it
+    has none): how a third-party failure is quoted in a message of ours."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__
+
+
 class SplibError(Exception):
     """A failure a person can act on; the message says what happened and what to do."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .catalog import Report, url_problem
-from .errors import FetchError
+from .errors import FetchError, brief
 from .store import SourceRecord, Store, now_iso
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class Fetcher:
         except requests.exceptions.ConnectionError as exc:
             raise failure(_connection_reason(host, exc)) from None
         except requests.exceptions.RequestException as exc:
-            raise failure(f"network error with {host}: {_short(exc)}") from None
+            raise failure(f"network error with {host}: {brief(exc)}") from None
         if urlsplit(response.url).scheme not in ("http", "https"):  # belt and braces
             response.close()
             raise FetchError("redirected to an address that is not http or https; refused")
@@ -247,12 +247,12 @@ class Fetcher:
         except (ProtocolError, DecodeError,
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
-            raise _OriginFailed(f"the download was cut short or garbled ({_short(exc)})") \
+            raise _OriginFailed(f"the download was cut short or garbled ({brief(exc)})") \
                 from None
         except requests.exceptions.ConnectionError as exc:
-            raise _OriginFailed(f"the download broke off: {_short(exc)}") from None
+            raise _OriginFailed(f"the download broke off: {brief(exc)}") from None
         except (HTTPError, requests.exceptions.RequestException) as exc:
-            raise _OriginFailed(f"the download failed: {_short(exc)}") from None
+            raise _OriginFailed(f"the download failed: {brief(exc)}") from None
 
     # -- archive ---------------------------------------------------------------------------
 
@@ -271,7 +271,7 @@ class Fetcher:
                 reason = f"{host} could not be found either"
             raise FetchError(f"the web archive could not be reached ({reason})") from None
         except requests.exceptions.RequestException as exc:
-            raise FetchError(f"the web archive could not be asked ({_short(exc)})") from None
+            raise FetchError(f"the web archive could not be asked ({brief(exc)})") from None
         except ValueError:
             raise FetchError("the web archive gave an unreadable answer") from None
         closest = (info.get("archived_snapshots") or {}).get("closest") or {} \
@@ -351,8 +351,4 @@ def _connection_reason(host: str, exc: BaseException) -> str:
         return f"{host} did not answer in time"
     if "Max retries exceeded" in text:
         return f"could not connect to {host} after retries"
-    return f"could not connect to {host}: {_short(exc)}"
-
-
-def _short(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    return f"could not connect to {host}: {brief(exc)}"

@@ -21,7 +21,7 @@ from typing import Any
 from whoosh.query import QueryError as WhooshQueryError
 
 from .acronyms import load as load_acronyms
-from .errors import QueryError
+from .errors import QueryError, brief
 from .query import (
     AllOf,
     AnyOf,
@@ -690,7 +690,7 @@ def _run(searcher: Any, q: Any, flt: Any, limit: int, pages: int) \
             matched = frozenset(_matching_reports(searcher, positive, results, flt, mask,
                                                   report_of))
     except WhooshQueryError as exc:  # what Whoosh cannot run is the query's; bugs surface
-        raise QueryError(f"Could not run the query ({_words(exc)}).") from None
+        raise QueryError(f"Could not run the query ({brief(exc, 160)}).") from None
     return grouped, matched
 
 
@@ -881,6 +881,3 @@ def _terms(hit: Any, field: str) -> frozenset[str]:
     return frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
                      for f, t in matched if f == field)
 
-
-def _words(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:160] or type(exc).__name__

@@ -34,6 +34,16 @@ class Snippet:
     highlights: tuple[tuple[int, int], ...]
     ocr: bool = False  # the page was read by OCR: its words may be misread
 
+    @property
+    def citation(self) -> str | None:
+        """Where the passage is: "p. 7 (printed 3)", the 7th page of the file printed as page
+        3; None for the summary."""
+        if self.page is None:
+            return None
+        printed = f" (printed {self.label})" if self.label and self.label != str(self.page) \
+            else ""
+        return f"p. {self.page}{printed}"
+
     def to_json(self) -> dict[str, Any]:
         return {"page": self.page, "label": self.label, "text": self.text,
                 "highlights": [list(h) for h in self.highlights], "ocr": self.ocr}

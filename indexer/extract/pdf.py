@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExtractionError
+from ..errors import ExtractionError, brief
 from ..wording import plural
 from . import PDF, Document, Page
 from .normalize import normalize_text
@@ -71,7 +71,7 @@ def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                 AssertionError, RecursionError, OverflowError) as exc:
             # PDFium rebuilds a broken cross-reference table that pypdf refuses.
-            return _pdfium_alone(data, password, f"damaged PDF: {_words(exc)}", ocr, progress)
+            return _pdfium_alone(data, password, f"damaged PDF: {brief(exc)}", ocr, progress)
         labels = _labels(reader, count)
         bomb = _check_streams(reader)
         if bomb:
@@ -90,8 +90,8 @@ def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
                     raw = ""
                 except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                         AssertionError, RecursionError, OverflowError, ZeroDivisionError) as exc:
-                    failures.append(f"damaged PDF: {_words(exc)}")
-                    found.append(f"page {index + 1}: text could not be read ({_words(exc)})")
+                    failures.append(f"damaged PDF: {brief(exc)}")
+                    found.append(f"page {index + 1}: text could not be read ({brief(exc)})")
                     raw = ""
             notes = _annotation_text(reader, index)
             if notes:
@@ -400,9 +400,4 @@ def _title(reader: object) -> str | None:
 
 def _bomb_message(exc: BaseException) -> str:
     return ("too large: part of the PDF unpacks past pypdf's safety limit "
-            f"(a decompression bomb?): {_words(exc)}")
-
-
-def _words(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
+            f"(a decompression bomb?): {brief(exc)}")

@@ -28,7 +28,7 @@ def _allow(cpu_seconds: int) -> None:
 
 
 def serve_one(line: str) -> None:
-    from ..errors import ExtractionError
+    from ..errors import ExtractionError, brief
     from . import extract_bytes
     from .ocr import OcrSettings
 
@@ -58,8 +58,7 @@ def serve_one(line: str) -> None:
     except MemoryError:
         raise
     except Exception as exc:  # any other failure is this file's, not the run's
-        words = " ".join(str(exc).split())[:200] or type(exc).__name__
-        answer["error"] = f"damaged or unsupported file: {words}"
+        answer["error"] = f"damaged or unsupported file: {brief(exc)}"
     tmp = output.with_suffix(".tmp")
     tmp.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, output)
