@@ -236,11 +236,17 @@ def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Repor
     )
 
 
+def is_language(code: str) -> bool:
+    """Whether `code` is written as Tesseract's language codes are: "eng", "spa", "chi_sim"
+    ("osd", orientation and script detection, is data but no language)."""
+    return bool(_LANGUAGE_RE.match(code)) and code.lower() != "osd"
+
+
 def _languages(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
     """The entry's `language`: one Tesseract code ("spa") or a list of them."""
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list) or not values or \
-            not all(isinstance(v, str) and _LANGUAGE_RE.match(v) for v in values):
+            not all(isinstance(v, str) and is_language(v) for v in values):
         kind = repr(value) if isinstance(value, str) else toml_kind(value)
         problems.append(
             f"{where}: `language` must be Tesseract's code of the report's language, like "

@@ -208,6 +208,7 @@ def fetch(lib: Library, ids: tuple[str, ...], refetch: bool, jobs: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--password", default="", help="Password of an encrypted PDF.")
 @click.option("--language", "languages", multiple=True, default=("eng",), show_default=True,
+              callback=lambda ctx, param, value: _language_codes(value),
               help="Tesseract language of scanned pages (repeat for several: "
                    "--language eng --language spa).")
 @click.option("--no-ocr", is_flag=True, help="Do not read pages without text by OCR.")
@@ -227,7 +228,8 @@ def extract(lib: Library, file: str, as_json: bool, password: str, languages: tu
     try:
         doc = lib.extract(file, password=password, languages=languages, ocr=not no_ocr,
                           progress=lambda done, total: bar(
-                              f"Reading by OCR ({Path(file).name}, page {done} of {total})",
+                              f"Reading by OCR ({Path(file).name}, scanned page {done} of "
+                              f"{total})",
                               done, total))
     finally:
         bar.close()
@@ -243,6 +245,17 @@ def extract(lib: Library, file: str, as_json: bool, password: str, languages: tu
         click.echo(page.text)
     for warning in doc.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _language_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    from .catalog import is_language
+
+    for value in values:
+        if not is_language(value):
+            raise click.BadParameter(
+                f"{value!r} is not a Tesseract language code: write one like eng, spa or "
+                "chi_sim (`tesseract --list-langs` lists those installed).")
+    return tuple(dict.fromkeys(v.lower() for v in values))
 
 
 def page_heading(page: Page) -> str:
@@ -270,7 +283,7 @@ def status(lib: Library, as_json: bool) -> None:
     statuses = lib.status()
     if as_json:
         keys = ("id", "state", "source", "pages", "chars", "fetched_at", "error",
-                "ocr_pages", "ocr_confidence")
+                "ocr_pages", "ocr_confidence", "unread")
         entries = [{k: getattr(s, k) for k in keys} for s in statuses]
         click.echo(json.dumps({"entries": entries}, ensure_ascii=False, indent=1))
         return
@@ -281,16 +294,18 @@ def _print_status_table(statuses: Sequence[EntryStatus]) -> None:
     rows = [("ID", "STATE", "SOURCE", "PAGES", "CHARS", "FETCHED")]
     for s in statuses:
         pages = f"{s.pages} ({s.ocr_pages} OCR)" if s.ocr_pages else str(s.pages)
+        if s.unread:
+            pages += " (some unread)"
         rows.append((s.id, s.state, s.source or "-", pages, f"{s.chars:,}",
                      (s.fetched_at or "-").replace("T", " ").rstrip("Z")))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    problems = [s for s in statuses if s.error]
+    problems = [s for s in statuses if s.error or s.unread]
     if problems:
         click.echo("")
         for s in problems:
-            click.echo(f"{s.id}: {s.error}")
+            click.echo(f"{s.id}: {s.error or s.unread}")
 
 
 @main.command()
@@ -588,7 +603,7 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
     \b
     Examples:
       splib add reports/needs-assessment.pdf
-      splib add ~/Downloads/new-reports --copy        # every PDF, web page and text file in it
+      splib add ~/Downloads/new-reports --copy        # every report and scan in it
       splib add https://www.example.org/report.pdf --dry-run
     """
     bar = ProgressBar()

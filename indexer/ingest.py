@@ -63,6 +63,7 @@ class EntryStatus:
     url: str | None = None  # where the indexed bytes came from (the archive copy, if so)
     ocr_pages: int = 0  # of `pages`, those read by OCR
     ocr_confidence: float | None = None  # Tesseract's mean word confidence on them (0-100)
+    unread: str | None = None  # why some pages with pictures of text were not read by OCR
 
     def ocr_note(self) -> str:
         """"3 of 12 pages read by OCR (mean confidence 91%)", or "" when none was."""
@@ -99,6 +100,7 @@ def entry_status(report: Report, record: EntryRecord | None) -> EntryStatus:
         url=src.final_url if src and src.origin != "path" else (report.url or None),
         ocr_pages=record.ocr_pages if state == "text" else 0,
         ocr_confidence=record.ocr_confidence if state == "text" else None,
+        unread=record.unread if state == "text" else None,
     )
 
 
@@ -168,8 +170,8 @@ class Ingester:
         cached = self.store.load_text(key)
 
         def page_read(done: int, total: int) -> None:
-            self._progress(f"Fetching and extracting ({report.id}: OCR, page {done} of "
-                           f"{total})", self._done, self._total)
+            self._progress(f"Fetching and extracting ({report.id}: OCR, scanned page {done} "
+                           f"of {total})", self._done, self._total)
 
         outcome = cached if cached is not None else \
             self.extract(key, record.source.sha256, report.password, ocr, page_read)
@@ -183,13 +185,13 @@ class Ingester:
             return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
                                        chars=0, warnings=(), extract_seconds=seconds,
                                        ocr_pages=0, ocr_confidence=None,
-                                       extract_retry=outcome.transient)
+                                       extract_retry=outcome.transient, unread=None)
         return record.with_changes(text_key=key, extract_error=None, pages=len(outcome.pages),
                                    chars=outcome.chars, warnings=outcome.warnings,
                                    extract_seconds=seconds,
                                    ocr_pages=len(outcome.ocr_pages),
                                    ocr_confidence=outcome.ocr_confidence,
-                                   extract_retry=False)
+                                   extract_retry=False, unread=outcome.unread)
 
     def extract(self, key: str, sha256: str, password: str, ocr: OcrSettings,
                 progress: PageProgress = no_page_progress) -> Document | ExtractionError:

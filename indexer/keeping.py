@@ -160,7 +160,22 @@ def check_catalog(path: Path) -> CheckReport:
                             "and text.")
         if not report.url and report.path is None:
             warnings.append(f"{report.id}: no `url` or `path`; only its summary is searched.")
+    warnings.extend(_ocr_warnings(catalog))
     return CheckReport(catalog=catalog, problems=tuple(problems), warnings=tuple(warnings))
+
+
+def _ocr_warnings(catalog: Catalog) -> list[str]:
+    """Languages the catalog asks OCR for that Tesseract lacks (nothing to say when Tesseract
+    itself is missing: `status` says that for the scans that need it)."""
+    from .extract.ocr import available, installed_languages, language_package
+
+    if not available():
+        return []
+    installed = installed_languages()
+    return [f"{report.id}: `language` {code} is not installed for OCR: its scanned pages would "
+            f"not be read; install it (`apt-get install {language_package(code)}`)"
+            for report in catalog if report.ocr
+            for code in report.languages if code not in installed]
 
 
 def check_summary(report: CheckReport) -> str:
@@ -176,7 +191,8 @@ def check_summary(report: CheckReport) -> str:
 # -- adding reports ------------------------------------------------------------------------
 
 # What `splib add FOLDER` picks up: the kinds of file splib extracts.
-ADDABLE = (".pdf", ".html", ".htm", ".txt", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+ADDABLE = (".pdf", ".html", ".htm", ".txt", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif",
+           ".bmp", ".webp")
 
 
 def is_address(target: str) -> bool:

@@ -346,8 +346,8 @@ class Library:
                                                          path.parent.resolve())
                     def page_read(page: int, pages: int, target: str = target,
                                   done: int = done) -> None:
-                        progress(f"Reading ({target}: OCR, page {page} of {pages})", done - 1,
-                                 len(items))
+                        progress(f"Reading ({target}: OCR, scanned page {page} of {pages})",
+                                 done - 1, len(items))
 
                     guessed, outcome = pool.guess(source, url=target if is_address(target)
                                                   else "", ocr=ocr, progress=page_read)
@@ -363,8 +363,8 @@ class Library:
                     if "url" in fields:
                         urls[normal_url(str(fields["url"]))] = str(entry["id"])
                     if isinstance(outcome, ExtractionError):
-                        notes.append(f"{entry['id']}: no text ({outcome}); it is searched by "
-                                     "its title and summary.")
+                        notes.append(f"{entry['id']}: {outcome}; it is searched by its title "
+                                     "and summary.")
                     elif not dry_run:
                         store.save_text(store.text_key(sha, "", ocr), outcome)
                     entries.append(entry)

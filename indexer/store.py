@@ -74,6 +74,7 @@ class EntryRecord:
     ocr_pages: int = 0  # pages Tesseract read
     ocr_confidence: float | None = None  # their mean word confidence (0-100)
     extract_retry: bool = False  # extract_error may not happen again: the next update retries
+    unread: str | None = None  # why pages holding pictures of text were not read by OCR
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -99,6 +100,7 @@ class EntryRecord:
             ocr_pages=int(data.get("ocr_pages", 0)),
             ocr_confidence=_optional_number(data, "ocr_confidence"),
             extract_retry=bool(data.get("extract_retry", False)),
+            unread=_optional_text(data, "unread"),
         )
 
     def with_changes(self, **changes: Any) -> EntryRecord:

@@ -254,7 +254,7 @@ def test_status_json(library: Library) -> None:
     assert [e["id"] for e in entries] == ["hhs-guide", "wi-training", "housing-article",
                                           "atest-book"]
     assert set(entries[0]) == {"id", "state", "source", "pages", "chars", "fetched_at", "error",
-                                "ocr_pages", "ocr_confidence"}
+                                "ocr_pages", "ocr_confidence", "unread"}
     assert entries[0]["state"] == "text" and entries[0]["chars"] > 100
     assert entries[3]["state"] == "summary-only" and entries[3]["error"]
 

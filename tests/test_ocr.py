@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import stat
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -168,7 +170,7 @@ def test_a_mixed_pdf_is_ocr_read_only_on_its_picture_pages() -> None:
     assert token_f1(doc.pages[0].text, LETTER.text) == 1.0
 
 
-@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF"])
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF", "GIF", "BMP", "WEBP"])
 def test_image_files_are_read_a_page_per_frame(kind: str) -> None:
     pages = [LETTER, TWO_COLUMNS] if kind == "TIFF" else [LETTER]
     doc = extract_bytes(image_file(pages, kind))
@@ -193,8 +195,9 @@ def test_without_tesseract_the_scan_is_found_by_its_summary_and_status_says_what
     done = splib("--catalog", "catalog.toml", "rebuild", cwd=folder, env=bare)
     assert done.returncode == 0, done.stderr
     status = splib("--catalog", "catalog.toml", "status", cwd=folder, env=bare).stdout
-    assert "protocol: its pages are pictures of text (a scan?) and Tesseract, which reads " \
-           "them, is not installed: install it (`apt-get install tesseract-ocr`)" in status
+    assert "protocol: its pages could not be read: pictures of text (a scan?) are read by " \
+           "Tesseract, which is not installed; install it (`apt-get install tesseract-ocr`)" \
+        in status
     by_summary = splib("--catalog", "catalog.toml", "search", "shelters", "--json",
                        cwd=folder, env=bare)
     assert [h["id"] for h in json.loads(by_summary.stdout)["results"]] == ["protocol"]
@@ -213,7 +216,7 @@ def test_a_language_tesseract_lacks_names_its_package() -> None:
 
 
 def test_ocr_false_keeps_a_scan_unread_and_says_so(tmp_path: Path) -> None:
-    with pytest.raises(ExtractionError, match=r"no text layer: .*`ocr = false`"):
+    with pytest.raises(ExtractionError, match=r"no text layer: .*OCR is off \(`ocr = false`"):
         extract_bytes(scanned_pdf([LETTER]), ocr=OcrSettings(enabled=False))
     (tmp_path / "scan.pdf").write_bytes(scanned_pdf([LETTER]))
     write_catalog(tmp_path / "catalog.toml", [
@@ -285,3 +288,38 @@ def test_a_scan_past_the_ocr_page_cap_is_read_up_to_it_and_says_so(
     assert [p.ocr for p in doc.pages] == [True, False]
     assert token_f1(doc.pages[0].text, LETTER.text) >= 0.95 and doc.pages[1].text == ""
     assert "only the first 1 of its 2 scanned pages are read by OCR" in doc.warnings[0]
+
+
+def test_pages_left_unread_are_named_by_status_and_the_report_page(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    from indexer.web import create_app
+
+    typed = PdfReader(io.BytesIO(born_digital([LETTER, TABLE])))
+    picture = PdfReader(io.BytesIO(image_pdf(pictures(born_digital([TWO_COLUMNS])))))
+    writer = PdfWriter()
+    for page in (typed.pages[0], picture.pages[0], typed.pages[1]):
+        writer.add_page(page)
+    with (tmp_path / "mixed.pdf").open("wb") as out:
+        writer.write(out)
+    write_catalog(tmp_path / "catalog.toml", [
+        {"id": "mixed", "title": "Mixed", "path": "mixed.pdf", "ocr": False}])
+    assert splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path).returncode == 0
+    status = splib("--catalog", "catalog.toml", "status", cwd=tmp_path).stdout
+    reason = ("no text layer: 1 page of 3 is a picture without text (a scan?), and OCR is off "
+              "(`ocr = false` in the catalog entry, or `--no-ocr`)")
+    assert "3 (some unread)" in status and f"mixed: {reason}" in status
+    client = create_app(Library(catalog=tmp_path / "catalog.toml")).test_client()
+    page = client.get("/report/mixed").get_data(as_text=True)
+    assert reason in " ".join(unescape(re.sub(r"<[^>]+>", "", page)).split()), page
+
+
+def test_check_warns_of_a_language_tesseract_lacks(tmp_path: Path) -> None:
+    (tmp_path / "catalog.toml").write_text(
+        '[[report]]\nid = "a"\ntitle = "A"\nsummary = "S"\nurl = "https://example.org/a.pdf"\n'
+        'language = ["eng", "zzz"]\n', encoding="utf-8")
+    done = splib("--catalog", "catalog.toml", "check", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "a: `language` zzz is not installed for OCR: its scanned pages would not be read; " \
+           "install it (`apt-get install tesseract-ocr-zzz`)" in done.stdout
+    assert "eng is not installed" not in done.stdout

@@ -23,7 +23,11 @@ HTML = "text/html"
 TEXT = "text/plain"
 # Pictures of text (a scanned letter, a photographed flyer), read by OCR.
 IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
-               b"II*\x00": "image/tiff", b"MM\x00*": "image/tiff"}
+               b"II*\x00": "image/tiff", b"MM\x00*": "image/tiff", b"GIF87a": "image/gif",
+               b"GIF89a": "image/gif"}
+# A file name's ending for each media type (saved copies are served under it).
+EXTENSIONS = {PDF: "pdf", HTML: "html", TEXT: "txt", "image/png": "png", "image/jpeg": "jpg",
+              "image/tiff": "tif", "image/gif": "gif", "image/bmp": "bmp", "image/webp": "webp"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class Document:
     description: str | None = None
     links: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    # Why pages that hold pictures of text were left unread (no Tesseract, OCR off...); None
+    # when every such page was read.
+    unread: str | None = None
 
     @property
     def chars(self) -> int:
@@ -85,6 +92,7 @@ class Document:
             "links": list(self.links),
             "pages": [p.to_json() for p in self.pages],
             "warnings": list(self.warnings),
+            "unread": self.unread,
         }
 
     @classmethod
@@ -96,6 +104,7 @@ class Document:
             links=tuple(data.get("links", ())),
             pages=tuple(Page.from_json(p) for p in data["pages"]),
             warnings=tuple(data.get("warnings", ())),
+            unread=data.get("unread"),
         )
 
 
@@ -109,6 +118,10 @@ def sniff(data: bytes) -> str:
     for magic, kind in IMAGE_TYPES.items():
         if head.startswith(magic):
             return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:2] == b"BM" and head[6:10] == b"\x00\x00\x00\x00" and len(head) >= 26:
+        return "image/bmp"  # "BM", the file size, four reserved zero bytes
     # The PDF header may follow some junk; readers accept it within the first kilobyte.
     if b"%PDF-" in head:
         return PDF

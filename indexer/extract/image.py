@@ -23,8 +23,8 @@ def extract_image(data: bytes, media_type: str, settings: OcrSettings,
 
     if not settings.enabled:
         raise ExtractionError(
-            "an image file holds no text to search without OCR, and the catalog entry says "
-            "`ocr = false`; remove that line to have it read")
+            "no text layer: an image file is read by OCR, and OCR is off (`ocr = false` in "
+            "the catalog entry, or `--no-ocr`); turn it on to have it read")
     with warnings.catch_warnings():
         # Pillow warns of large images before it refuses huge ones; the refusal is the message.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -110,9 +110,10 @@ def installed_languages() -> frozenset[str]:
 
 
 def missing_message(what: str) -> str:
-    """Why `what` (such as "3 pages") was not read, and what to install."""
-    return (f"{what} are pictures of text (a scan?) and Tesseract, which reads them, is not "
-            f"installed: install it (`{INSTALL}`) and run `splib update`")
+    """Why `what` ("its pages", "the image", "2 pages of 5") was not read, and what to
+    install."""
+    return (f"{what} could not be read: pictures of text (a scan?) are read by Tesseract, "
+            f"which is not installed; install it (`{INSTALL}`) and run `splib update`")
 
 
 def language_package(language: str) -> str:
@@ -128,9 +129,9 @@ def check_ready(settings: OcrSettings, what: str) -> None:
     if absent:
         packages = " ".join(language_package(lang) for lang in absent)
         raise OcrUnavailable(
-            f"{what} are pictures of text and Tesseract has no data for the language "
-            f"{', '.join(absent)} the catalog asks for: install it (`apt-get install "
-            f"{packages}`) or change the entry's `language`, then run `splib update`")
+            f"{what} could not be read: Tesseract has no data for the language "
+            f"{', '.join(absent)}; install it (`apt-get install {packages}`) or choose another "
+            "(the catalog entry's `language`, or `--language`), then run `splib update`")
 
 
 def read_picture(image: Image, settings: OcrSettings) -> OcrPage:

@@ -111,15 +111,17 @@ def _finish(data: bytes, password: str | None, pages: list[Page], title: str | N
         # The pages did not fail for lack of text but because they could not be read.
         raise ExtractionError(failures[0])
     blank = [p.number for p in pages if not p.text]
+    unread: list[str] = []
     if blank:
         pages = _read_pictures(data, password, pages, blank, ocr or OcrSettings(), progress,
-                               found)
+                               found, unread)
     if not any(p.text for p in pages):
         read = any(p.ocr for p in pages)
         raise ExtractionError(
             "no text: the pages hold no text, and OCR found no words on them" if read else
             "no text: the pages hold neither text nor pictures of text (drawings only?)")
-    return Document(media_type=PDF, pages=tuple(pages), title=title, warnings=tuple(found))
+    return Document(media_type=PDF, pages=tuple(pages), title=title, warnings=tuple(found),
+                    unread="; ".join(unread) or None)
 
 
 def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | None,
@@ -161,11 +163,12 @@ def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | N
 
 
 def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: list[int],
-                   settings: OcrSettings, progress: PageProgress, found: list[str]) -> list[Page]:
+                   settings: OcrSettings, progress: PageProgress, found: list[str],
+                   unread: list[str]) -> list[Page]:
     """`pages` with the `blank` ones (numbers of pages without any text) that hold pictures
     read by OCR where Tesseract can; a page with no picture at all (the blank back of a cover)
-    is left as it is. What could not be done is added to `found`, or raised when no page has
-    text at all."""
+    is left as it is. Why pictures were left unread is added to `found` and `unread`, or
+    raised when no page has text at all."""
     import pypdfium2 as pdfium
 
     try:
@@ -176,28 +179,32 @@ def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: 
         if len(blank) == len(pages):
             raise ExtractionError(f"no text layer: {reason}") from None
         found.append(reason)
+        unread.append(reason)
         return pages
     try:
         pictured = [n for n in blank if _has_pictures(document, n)]
         if not pictured:
             return pages
         if len(pictured) > MAX_OCR_PAGES:
-            found.append(f"only the first {MAX_OCR_PAGES:,} of its {len(pictured):,} scanned "
-                         "pages are read by OCR; split the file to have the rest read")
+            unread.append(f"only the first {MAX_OCR_PAGES:,} of its {len(pictured):,} scanned "
+                          "pages are read by OCR; split the file to have the rest read")
+            found.append(unread[-1])
             pictured = pictured[:MAX_OCR_PAGES]
         every = len(pictured) == len(pages)
         what = "its pages" if every else f"{plural(len(pictured), 'page')} of {len(pages)}"
         try:
             if not settings.enabled:
+                are = "is a picture" if len(pictured) == 1 else "are pictures"
                 raise ExtractionError(
-                    f"no text layer: {what} are pictures without text (a scan?) and the "
-                    "catalog entry says `ocr = false`; remove that line to have them read by "
-                    "OCR")
+                    f"no text layer: {what} {are} without text (a scan?), and OCR is "
+                    "off (`ocr = false` in the catalog entry, or `--no-ocr`); turn it on to "
+                    "have them read")
             check_ready(settings, what)
         except ExtractionError as exc:
             if every:
                 raise
             found.append(str(exc))
+            unread.append(str(exc))
             return pages
 
         def picture(number: int) -> Callable[[], Image]:
@@ -217,8 +224,17 @@ def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: 
 
         out = list(pages)
         numbered = ((n, picture(n)) for n in pictured)
-        for number, read in read_pages(numbered, len(pictured), settings, data, progress):
-            out[number - 1] = ocr_page(number, read, pages[number - 1].label)
+        try:
+            for number, read in read_pages(numbered, len(pictured), settings, data, progress):
+                out[number - 1] = ocr_page(number, read, pages[number - 1].label)
+        except ExtractionError as exc:
+            # Tesseract failed (a broken install?): the pages with text are kept, and the
+            # next update tries the scan again.
+            if not any(p.text for p in out):
+                raise ExtractionError(str(exc), transient=True) from None
+            left = sum(1 for n in pictured if not out[n - 1].ocr)
+            unread.append(f"{plural(left, 'page')} of {len(pages)} could not be read: {exc}")
+            found.append(unread[-1])
     finally:
         document.close()
     nothing = [n for n in pictured if not out[n - 1].text]

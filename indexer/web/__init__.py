@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..catalog import Catalog
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
+from ..extract import EXTENSIONS
 from ..ingest import SOURCE_WORDS
 from ..library import SORTS, Library, SavedCopy
 from ..search import JSON_MORE_LIKE_THIS, Snippet, parse_years
@@ -206,7 +207,7 @@ def create_app(lib: Library, title: str = "Report library",
         copy = lib.saved_copy(report_id)  # NotFoundError: 404
         if copy is None:
             abort(404)
-        extension = {"application/pdf": "pdf", "text/html": "html"}.get(copy.media_type, "txt")
+        extension = EXTENSIONS.get(copy.media_type, "txt")
         # Absolute: Flask reads a relative path from the package folder, not the current one.
         response = send_file(copy.path.resolve(), mimetype=copy.media_type, conditional=True,
                              download_name=f"{report_id}.{extension}", max_age=3600)
