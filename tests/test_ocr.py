@@ -323,3 +323,34 @@ def test_check_warns_of_a_language_tesseract_lacks(tmp_path: Path) -> None:
     assert "a: `language` zzz is not installed for OCR: its scanned pages would not be read; " \
            "install it (`apt-get install tesseract-ocr-zzz`)" in done.stdout
     assert "eng is not installed" not in done.stdout
+
+
+def test_a_failing_tesseract_keeps_the_text_pages_and_the_scan_is_tried_again(
+        tmp_path: Path, tesseract: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    script = broken / "tesseract"
+    script.write_text(f'#!/bin/sh\n[ "$1" = stdin ] && exit 3\nexec "{tesseract}" "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{broken}{os.pathsep}{os.environ['PATH']}")
+    typed = PdfReader(io.BytesIO(born_digital([LETTER])))
+    picture = PdfReader(io.BytesIO(image_pdf(pictures(born_digital([TWO_COLUMNS])))))
+    writer = PdfWriter()
+    writer.add_page(typed.pages[0])
+    writer.add_page(picture.pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    doc = extract_bytes(out.getvalue())
+    assert token_f1(doc.pages[0].text, LETTER.text) == 1.0 and doc.pages[1].text == ""
+    assert doc.unread is not None
+    assert doc.unread.startswith("1 page of 2 could not be read: OCR failed (tesseract exit 3")
+    with pytest.raises(ExtractionError, match=r"^OCR failed") as failed:
+        extract_bytes(scanned_pdf([LETTER]))
+    assert failed.value.transient
+    # Through the extraction worker as well: the failure comes back as one to retry.
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf([LETTER]))
+    with pytest.raises(ExtractionError, match=r"^OCR failed") as isolated:
+        Library(catalog=tmp_path / "catalog.toml").extract(tmp_path / "scan.pdf")
+    assert isolated.value.transient

@@ -170,7 +170,8 @@ class _Dead(ExtractionError):
 
 def _failure(answer: dict[str, Any]) -> ExtractionError:
     """The failure a child reported, with its kind."""
-    return ExtractionError(str(answer["error"]), kind=str(answer.get("kind") or ""))
+    return ExtractionError(str(answer["error"]), kind=str(answer.get("kind") or ""),
+                           transient=bool(answer.get("transient", False)))
 
 
 class WorkerPool:

@@ -54,7 +54,7 @@ def serve_one(line: str) -> None:
                                            OcrSettings.from_json(job.get("ocr")),
                                            page_done).to_json()
     except ExtractionError as exc:
-        answer.update(error=str(exc), kind=exc.kind)
+        answer.update(error=str(exc), kind=exc.kind, transient=exc.transient)
     except MemoryError:
         raise
     except Exception as exc:  # any other failure is this file's, not the run's
