@@ -579,8 +579,9 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
     for warning in view.warnings:
         click.echo(f"note: {warning}", err=True)
     if (with_text or page) and view.document is None:
-        click.echo(f"note: {r.id} has no extracted text to show, only the catalog's summary "
-                   f"above ({s.error or s.state}).", err=True)
+        shown = "the catalog's summary above" if r.summary else "its catalog entry above"
+        click.echo(f"note: {r.id} has no extracted text to show, only {shown} "
+                   f"({s.error or s.state}).", err=True)
     for p in pages:
         click.echo(f"\n{page_heading(p)}\n{p.text}")
 

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # How often, in seconds, a running ingest saves the manifest: a killed run loses at most this
 # much bookkeeping (its fetched files and extracted text are kept regardless).
 MANIFEST_EVERY = 0.5
+# The text-cache key of a document with pages left unread for a reason that may pass ends so.
+PARTIAL = "-partial"
 # (what is being done, how many done, how many in all)
 Progress = Callable[[str, int, int], None]
 
@@ -186,12 +188,14 @@ class Ingester:
                                        chars=0, warnings=(), extract_seconds=seconds,
                                        ocr_pages=0, ocr_confidence=None,
                                        extract_retry=outcome.transient, unread=None)
+        if outcome.transient:
+            key += PARTIAL  # where extract() kept it: the complete text will have a new key
         return record.with_changes(text_key=key, extract_error=None, pages=len(outcome.pages),
                                    chars=outcome.chars, warnings=outcome.warnings,
                                    extract_seconds=seconds,
                                    ocr_pages=len(outcome.ocr_pages),
                                    ocr_confidence=outcome.ocr_confidence,
-                                   extract_retry=False, unread=outcome.unread)
+                                   extract_retry=outcome.transient, unread=outcome.unread)
 
     def extract(self, key: str, sha256: str, password: str, ocr: OcrSettings,
                 progress: PageProgress = no_page_progress) -> Document | ExtractionError:
@@ -201,11 +205,15 @@ class Ingester:
                 self.store.source_path(sha256), password, ocr, progress)
         except ExtractionError as exc:
             outcome = exc
-        if isinstance(outcome, Document) or not outcome.transient:
+        if not outcome.transient:
             # Deterministic failures (encrypted, damaged, too large) are remembered as well, so
             # an unchanged bad file is not re-tried on every rebuild; a time limit or a crash
             # may not happen again and is not.
             self.store.save_text(key, outcome)
+        elif isinstance(outcome, Document):
+            # Text with pages left unread for now: indexed as it is, but kept apart from the
+            # cache, so the next update extracts the file again.
+            self.store.save_text(key + PARTIAL, outcome)
         return outcome
 
     def ingest(self, reports: Iterable[Report], records: dict[str, EntryRecord],

@@ -663,6 +663,8 @@ def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMo
     # failure under the same key is read back cheaply.
     if record is None or record.source is None:
         return False
+    if record.extract_retry:
+        return True  # its text lacks pages for a reason that may have passed
     ocr = OcrSettings(languages=report.languages, enabled=report.ocr)
     return record.text_key != Store.text_key(record.source.sha256, report.password, ocr)
 

@@ -210,7 +210,8 @@ class Store:
         key = f"{sha256}-v{EXTRACTOR_VERSION}"
         if password:
             key += "-" + hashlib.sha256(password.encode()).hexdigest()[:8]
-        return f"{key}-{(ocr or OcrSettings()).state()}"
+        settings = (ocr or OcrSettings()).key()
+        return f"{key}-{settings}" if settings else key
 
     @property
     def ocr_cache(self) -> Path:

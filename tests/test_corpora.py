@@ -54,6 +54,8 @@ def pdftotext_chars(path: Path) -> int:
 def test_every_corpus_pdf_gives_text_or_a_reason(corpora: Path) -> None:
     assert shutil.which("pdftotext"), "this test compares with pdftotext: apt-get install " \
                                       "poppler-utils"
+    assert shutil.which("tesseract"), "this test reads the corpora's scans: apt-get install " \
+                                      "tesseract-ocr tesseract-ocr-eng"
     runner = CliRunner()
     outcomes: dict[str, str] = {}
     read_by_ocr: set[str] = set()

@@ -216,7 +216,7 @@ def test_a_language_tesseract_lacks_names_its_package() -> None:
 
 
 def test_ocr_false_keeps_a_scan_unread_and_says_so(tmp_path: Path) -> None:
-    with pytest.raises(ExtractionError, match=r"no text layer: .*OCR is off \(`ocr = false`"):
+    with pytest.raises(ExtractionError, match=r"no text: .*OCR is off \(`ocr = false`"):
         extract_bytes(scanned_pdf([LETTER]), ocr=OcrSettings(enabled=False))
     (tmp_path / "scan.pdf").write_bytes(scanned_pdf([LETTER]))
     write_catalog(tmp_path / "catalog.toml", [
@@ -306,8 +306,8 @@ def test_pages_left_unread_are_named_by_status_and_the_report_page(tmp_path: Pat
         {"id": "mixed", "title": "Mixed", "path": "mixed.pdf", "ocr": False}])
     assert splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path).returncode == 0
     status = splib("--catalog", "catalog.toml", "status", cwd=tmp_path).stdout
-    reason = ("no text layer: 1 page of 3 is a picture without text (a scan?), and OCR is off "
-              "(`ocr = false` in the catalog entry, or `--no-ocr`)")
+    reason = ("no text: 1 page of 3 is a picture of text (a scan?), and OCR is off "
+              "(`ocr = false` in the catalog entry, or `--no-ocr`); turn it on to have it read")
     assert "3 (some unread)" in status and f"mixed: {reason}" in status
     client = create_app(Library(catalog=tmp_path / "catalog.toml")).test_client()
     page = client.get("/report/mixed").get_data(as_text=True)
@@ -354,3 +354,40 @@ def test_a_failing_tesseract_keeps_the_text_pages_and_the_scan_is_tried_again(
     with pytest.raises(ExtractionError, match=r"^OCR failed") as isolated:
         Library(catalog=tmp_path / "catalog.toml").extract(tmp_path / "scan.pdf")
     assert isolated.value.transient
+
+
+def test_a_scan_half_read_by_a_failing_tesseract_is_read_by_the_next_update(
+        tmp_path: Path, tesseract: str) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    script = broken / "tesseract"
+    script.write_text(f'#!/bin/sh\n[ "$1" = stdin ] && exit 3\nexec "{tesseract}" "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    typed = PdfReader(io.BytesIO(born_digital([LETTER])))
+    picture = PdfReader(io.BytesIO(image_pdf(pictures(born_digital([TWO_COLUMNS])))))
+    writer = PdfWriter()
+    writer.add_page(typed.pages[0])
+    writer.add_page(picture.pages[0])
+    with (folder / "mixed.pdf").open("wb") as out:
+        writer.write(out)
+    (folder / "flyer.png").write_bytes(image_file([TABLE], "PNG"))
+    write_catalog(folder / "catalog.toml", [
+        {"id": "mixed", "title": "Mixed", "path": "mixed.pdf"},
+        {"id": "flyer", "title": "Flyer", "path": "flyer.png"}])
+    failing = {"PATH": f"{broken}{os.pathsep}{os.environ['PATH']}"}
+    assert splib("--catalog", "catalog.toml", "rebuild", cwd=folder, env=failing) \
+        .returncode == 0
+    status = splib("--catalog", "catalog.toml", "status", cwd=folder).stdout
+    assert "mixed: 1 page of 2 could not be read: OCR failed (tesseract exit 3" in status
+    assert "flyer: OCR failed (tesseract exit 3" in status
+    # Tesseract mended: the next update reads what it could not.
+    assert splib("--catalog", "catalog.toml", "update", cwd=folder).returncode == 0
+    found = splib("--catalog", "catalog.toml", "search", '"crew leader" OR Outagamie',
+                  "--json", cwd=folder)
+    hits = {h["id"]: h["snippets"] for h in json.loads(found.stdout)["results"]}
+    assert hits["mixed"][0]["page"] == 2 and hits["mixed"][0]["ocr"]
+    assert hits["flyer"][0]["page"] == 1 and hits["flyer"][0]["ocr"]

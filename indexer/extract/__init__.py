@@ -68,6 +68,9 @@ class Document:
     # Why pages that hold pictures of text were left unread (no Tesseract, OCR off...); None
     # when every such page was read.
     unread: str | None = None
+    # Some pages were left unread for a reason that may pass (Tesseract missing or failing):
+    # such a document is not cached, and the next update reads the file again.
+    transient: bool = False
 
     @property
     def chars(self) -> int:
@@ -93,6 +96,7 @@ class Document:
             "pages": [p.to_json() for p in self.pages],
             "warnings": list(self.warnings),
             "unread": self.unread,
+            "transient": self.transient,
         }
 
     @classmethod
@@ -105,6 +109,7 @@ class Document:
             pages=tuple(Page.from_json(p) for p in data["pages"]),
             warnings=tuple(data.get("warnings", ())),
             unread=data.get("unread"),
+            transient=bool(data.get("transient", False)),
         )
 
 

@@ -11,7 +11,7 @@ import io
 import warnings
 from collections.abc import Callable
 
-from ..errors import ExtractionError
+from ..errors import ExtractionError, brief
 from . import Document, Page
 from .ocr import OcrSettings, PageProgress, check_ready, ocr_page, read_pages
 
@@ -23,18 +23,22 @@ def extract_image(data: bytes, media_type: str, settings: OcrSettings,
 
     if not settings.enabled:
         raise ExtractionError(
-            "no text layer: an image file is read by OCR, and OCR is off (`ocr = false` in "
-            "the catalog entry, or `--no-ocr`); turn it on to have it read")
+            "no text: an image file is read by OCR, and OCR is off (`ocr = false` in the "
+            "catalog entry, or `--no-ocr`); turn it on to have it read")
     with warnings.catch_warnings():
         # Pillow warns of large images before it refuses huge ones; the refusal is the message.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             picture = Image.open(io.BytesIO(data))
             frames = getattr(picture, "n_frames", 1)
-        except Image.DecompressionBombError as exc:
-            raise ExtractionError(f"too large: the image {exc}") from None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            raise ExtractionError(f"damaged image file: {exc}") from None
+        except Image.DecompressionBombError:
+            raise ExtractionError(
+                "too large: the image claims more pixels than a scanned page has (a "
+                "decompression bomb?); scan or save it again at 300 dpi") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            raise ExtractionError(
+                "damaged image file: it cannot be opened as a picture; open it in an image "
+                "viewer and save it again as PNG") from None
         check_ready(settings, "its pages" if frames > 1 else "the image")
 
         def frame(index: int) -> Callable[[], Image.Image]:
@@ -49,7 +53,8 @@ def extract_image(data: bytes, media_type: str, settings: OcrSettings,
             for number, page in read_pages(numbered, frames, settings, data, progress):
                 pages.append(ocr_page(number, page))
         except (OSError, ValueError, SyntaxError) as exc:
-            raise ExtractionError(f"damaged image file: {exc}") from None
+            raise ExtractionError(f"damaged image file: a page could not be decoded "
+                                  f"({brief(exc)}); save it again as PNG") from None
         finally:
             picture.close()
     if not any(p.text for p in pages):

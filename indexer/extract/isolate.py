@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import select
@@ -30,6 +31,8 @@ from ..errors import ExtractionError
 from . import Document
 from .ocr import OcrSettings, PageProgress, no_page_progress
 from .worker import EXIT_MEMORY
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,10 +94,14 @@ class _Worker:
             raise self._death_reason() from None
         while True:
             line = self._next_line()
-            if not line.startswith(b"page "):
+            if line == b"done":
                 break
-            done, total = (int(x) for x in line.split()[1:3])
-            progress(done, total)
+            fields = line.split()
+            if len(fields) == 3 and fields[0] == b"page" and fields[1].isdigit() and \
+                    fields[2].isdigit():
+                progress(int(fields[1]), int(fields[2]))
+            else:  # something an extractor printed: not part of the conversation
+                log.debug("extraction child said: %r", line[:200])
         try:
             answer: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
         finally:

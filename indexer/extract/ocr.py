@@ -38,6 +38,13 @@ INSTALL = f"apt-get install {PACKAGE}"
 # A page is OCR'd afresh when this changes (another renderer, resolution or reading of TSV).
 OCR_VERSION = "1"
 
+# One page may take this long in Tesseract (a real page takes a few seconds): past it the page
+# is left unread, so a hostile picture cannot hold a worker for the whole document's time.
+PAGE_SECONDS = 60
+# A picture is read at most this many pixels large (a poster at 300 dpi would need gigabytes);
+# a larger one is scaled down first.
+MAX_PIXELS = 40_000_000
+
 # Per page: (page number, pages to read in all); the worker moves its limits on each call.
 PageProgress = Callable[[int, int], None]
 
@@ -54,15 +61,13 @@ class OcrSettings:
     enabled: bool = True
     cache: str | None = None  # folder of per-page results; None keeps nothing
 
-    def state(self) -> str:
-        """What OCR can do for a report now, as part of its text's cache key: its languages
-        when Tesseract can read them, else "off" or "none", so that installing Tesseract (or
-        a language) has the next `update` read the report again."""
+    def key(self) -> str:
+        """These settings as part of a text cache key: "" for the default (English, on). What
+        Tesseract's absence costs is not cached at all (`OcrUnavailable` is transient), so
+        installing it needs no other key."""
         if not self.enabled:
             return "ocr-off"
-        if not available() or not set(self.languages) <= installed_languages():
-            return "ocr-none"
-        return "ocr-" + "+".join(self.languages)
+        return "" if self.languages == ("eng",) else "ocr-" + "+".join(self.languages)
 
     def with_cache(self, folder: Path) -> OcrSettings:
         return replace(self, cache=str(folder))
@@ -90,6 +95,9 @@ class OcrPage:
 class OcrUnavailable(ExtractionError):
     """Pages need OCR and Tesseract (or a language of it) is not installed: worth trying again
     once it is, so never remembered as the file's final outcome."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=True)
 
 
 def available() -> bool:
@@ -136,7 +144,7 @@ def check_ready(settings: OcrSettings, what: str) -> None:
 
 def read_picture(image: Image, settings: OcrSettings) -> OcrPage:
     """The text Tesseract reads in `image` (any Pillow image; sent to it as grey PGM)."""
-    grey = image if image.mode == "L" else image.convert("L")
+    grey = _grey(image)
     buffer = io.BytesIO()
     grey.save(buffer, "PPM")
     env = dict(os.environ)
@@ -147,13 +155,36 @@ def read_picture(image: Image, settings: OcrSettings) -> OcrPage:
                "--dpi", str(DPI), "tsv"]
     try:
         done = subprocess.run(command, input=buffer.getvalue(), capture_output=True,
-                              env=env, check=False)
+                              env=env, check=False, timeout=PAGE_SECONDS)
     except OSError as exc:
         raise OcrUnavailable(missing_message("pages") + f" ({exc.strerror})") from None
+    except subprocess.TimeoutExpired:
+        raise ExtractionError(f"OCR of a page took longer than {PAGE_SECONDS} s",
+                              transient=True) from None
     if done.returncode != 0:
         last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise ExtractionError(f"OCR failed (tesseract exit {done.returncode}: {last[0][:160]})")
+        # A broken or half-installed Tesseract: worth another try once it is mended.
+        raise ExtractionError(
+            f"OCR failed (tesseract exit {done.returncode}: {last[0][:160]}); check that "
+            "`tesseract --version` runs, then run `splib update`", transient=True)
     return parse_tsv(done.stdout.decode("utf-8", "replace"))
+
+
+def _grey(image: Image) -> Image:
+    """`image` in grey, transparent parts white (as on paper), at most MAX_PIXELS large."""
+    from PIL import Image as PILImage
+
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and
+                                               "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        paper = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = PILImage.alpha_composite(paper, rgba)
+    grey = image if image.mode == "L" else image.convert("L")
+    width, height = grey.size
+    if width * height > MAX_PIXELS:
+        shrink = (MAX_PIXELS / (width * height)) ** 0.5
+        grey = grey.resize((max(1, int(width * shrink)), max(1, int(height * shrink))))
+    return grey
 
 
 def parse_tsv(tsv: str) -> OcrPage:

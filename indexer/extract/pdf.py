@@ -27,7 +27,16 @@ from ..errors import ExtractionError, brief
 from ..wording import plural
 from . import PDF, Document, Page
 from .normalize import normalize_text
-from .ocr import DPI, OcrSettings, PageProgress, check_ready, no_page_progress, ocr_page, read_pages
+from .ocr import (
+    DPI,
+    MAX_PIXELS,
+    OcrSettings,
+    PageProgress,
+    check_ready,
+    no_page_progress,
+    ocr_page,
+    read_pages,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -38,9 +47,6 @@ log = logging.getLogger(__name__)
 # links, pop-ups (which repeat their parent's text) and media are not.
 _NOT_TEXT_ANNOTATIONS = frozenset({"/Link", "/Popup", "/Widget", "/Movie", "/Sound", "/Screen",
                                    "/PrinterMark", "/TrapNet", "/Watermark", "/3D", "/RichMedia"})
-# A page is rendered for OCR at ocr.DPI unless that would exceed this many pixels (a poster-sized
-# page would need gigabytes); it is then rendered smaller.
-MAX_OCR_PIXELS = 40_000_000
 # Scanned pages read by OCR in one document: at a few seconds a page, more would hold an
 # extraction worker for hours (a hostile file of endless blank scans, or a whole archive).
 MAX_OCR_PAGES = 2000
@@ -112,16 +118,17 @@ def _finish(data: bytes, password: str | None, pages: list[Page], title: str | N
         raise ExtractionError(failures[0])
     blank = [p.number for p in pages if not p.text]
     unread: list[str] = []
+    retry: list[bool] = []
     if blank:
         pages = _read_pictures(data, password, pages, blank, ocr or OcrSettings(), progress,
-                               found, unread)
+                               found, unread, retry)
     if not any(p.text for p in pages):
         read = any(p.ocr for p in pages)
         raise ExtractionError(
             "no text: the pages hold no text, and OCR found no words on them" if read else
             "no text: the pages hold neither text nor pictures of text (drawings only?)")
     return Document(media_type=PDF, pages=tuple(pages), title=title, warnings=tuple(found),
-                    unread="; ".join(unread) or None)
+                    unread="; ".join(unread) or None, transient=any(retry))
 
 
 def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | None,
@@ -164,11 +171,11 @@ def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | N
 
 def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: list[int],
                    settings: OcrSettings, progress: PageProgress, found: list[str],
-                   unread: list[str]) -> list[Page]:
+                   unread: list[str], retry: list[bool]) -> list[Page]:
     """`pages` with the `blank` ones (numbers of pages without any text) that hold pictures
     read by OCR where Tesseract can; a page with no picture at all (the blank back of a cover)
-    is left as it is. Why pictures were left unread is added to `found` and `unread`, or
-    raised when no page has text at all."""
+    is left as it is. Why pictures were left unread is added to `found` and `unread` (and
+    True to `retry` when that may not happen again), or raised when no page has text."""
     import pypdfium2 as pdfium
 
     try:
@@ -190,36 +197,41 @@ def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: 
                           "pages are read by OCR; split the file to have the rest read")
             found.append(unread[-1])
             pictured = pictured[:MAX_OCR_PAGES]
-        every = len(pictured) == len(pages)
+        every = not any(p.text for p in pages)  # nothing to keep if these are not read
         what = "its pages" if every else f"{plural(len(pictured), 'page')} of {len(pages)}"
         try:
             if not settings.enabled:
-                are = "is a picture" if len(pictured) == 1 else "are pictures"
+                one = len(pictured) == 1 and not every
                 raise ExtractionError(
-                    f"no text layer: {what} {are} without text (a scan?), and OCR is "
-                    "off (`ocr = false` in the catalog entry, or `--no-ocr`); turn it on to "
-                    "have them read")
+                    f"no text: {what} {'is a picture' if one else 'are pictures'} of text (a "
+                    "scan?), and OCR is off (`ocr = false` in the catalog entry, or "
+                    f"`--no-ocr`); turn it on to have {'it' if one else 'them'} read")
             check_ready(settings, what)
         except ExtractionError as exc:
             if every:
                 raise
             found.append(str(exc))
             unread.append(str(exc))
+            retry.append(exc.transient)
             return pages
 
         def picture(number: int) -> Callable[[], Image]:
             def render() -> Image:
-                page = document[number - 1]
                 try:
-                    width, height = page.get_size()
-                    scale = DPI / 72
-                    pixels = width * height * scale * scale
-                    if pixels > MAX_OCR_PIXELS:
-                        scale *= (MAX_OCR_PIXELS / pixels) ** 0.5
-                    bitmap = page.render(scale=scale, grayscale=True)
-                    return bitmap.to_pil()  # type: ignore[no-any-return]
-                finally:
-                    page.close()
+                    page = document[number - 1]
+                    try:
+                        width, height = page.get_size()
+                        scale = DPI / 72
+                        pixels = width * height * scale * scale
+                        if pixels > MAX_PIXELS:
+                            scale *= (MAX_PIXELS / pixels) ** 0.5
+                        bitmap = page.render(scale=scale, grayscale=True)
+                        return bitmap.to_pil()  # type: ignore[no-any-return]
+                    finally:
+                        page.close()
+                except Exception as exc:  # PDFium's failure on one page, not the file's
+                    raise ExtractionError(f"page {number} could not be rendered for OCR "
+                                          f"({brief(exc)})") from None
             return render
 
         out = list(pages)
@@ -235,6 +247,7 @@ def _read_pictures(data: bytes, password: str | None, pages: list[Page], blank: 
             left = sum(1 for n in pictured if not out[n - 1].ocr)
             unread.append(f"{plural(left, 'page')} of {len(pages)} could not be read: {exc}")
             found.append(unread[-1])
+            retry.append(exc.transient)
     finally:
         document.close()
     nothing = [n for n in pictured if not out[n - 1].text]
@@ -248,7 +261,11 @@ def _has_pictures(document: Any, number: int) -> bool:
     """Whether page `number` draws an image (directly or inside a form): what OCR could read."""
     import pypdfium2.raw as pdfium_c
 
-    page = document[number - 1]
+    try:
+        page = document[number - 1]
+    except Exception as exc:  # a page PDFium cannot load is tried, and its failure recorded
+        log.debug("page %d unreadable: %s", number, exc)
+        return True
     try:
         return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,),
                                                   max_depth=4))
