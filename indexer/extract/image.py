@@ -1,4 +1,5 @@
-"""Image files to pages: a scanned letter or a photographed flyer (PNG, JPEG, TIFF) read by OCR.
+"""Image files to pages: a scanned letter or a photographed flyer (PNG, JPEG, TIFF, GIF, BMP,
+WebP) read by OCR.
 
 Each frame of the image (a multi-page TIFF holds one per page) is one page, read by Tesseract
 through `ocr.py`. Pillow opens the file under its own decompression-bomb limit, so a picture
