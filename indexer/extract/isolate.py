@@ -94,7 +94,8 @@ class _Worker:
             raise self._death_reason() from None
         while True:
             line = self._next_line()
-            if line == b"done":
+            # A library's stray output without a line break may stand before the word.
+            if line.endswith(b"done"):
                 break
             fields = line.split()
             if len(fields) == 3 and fields[0] == b"page" and fields[1].isdigit() and \
