@@ -222,7 +222,7 @@ def parse_tsv(tsv: str) -> OcrPage:
 
 
 class PageCache:
-    """Per-page OCR results of one source, in the data folder (`texts/ocr/`)."""
+    """Per-page OCR results of one source, in the data folder (`text/ocr/`)."""
 
     def __init__(self, settings: OcrSettings, data: bytes) -> None:
         self.folder = Path(settings.cache) if settings.cache else None
