@@ -365,7 +365,9 @@ class Library:
                     if isinstance(outcome, ExtractionError):
                         notes.append(f"{entry['id']}: {outcome}; it is searched by its title "
                                      "and summary.")
-                    elif not dry_run:
+                    elif not dry_run and not outcome.transient:
+                        # Text with pages unread for now (no Tesseract) is read again by the
+                        # next update rather than kept.
                         store.save_text(store.text_key(sha, "", ocr), outcome)
                     entries.append(entry)
                     progress(f"Reading ({entry['id']}: {entry['title']})", done, len(items))

@@ -205,8 +205,8 @@ class Store:
 
     @staticmethod
     def text_key(sha256: str, password: str = "", ocr: OcrSettings | None = None) -> str:
-        """The cache key of the text of source `sha256` opened with `password`, read with
-        what OCR can do now (see `OcrSettings.state`)."""
+        """The cache key of the text of source `sha256` opened with `password` and read with
+        the OCR settings `ocr` (its languages other than English, or OCR off)."""
         key = f"{sha256}-v{EXTRACTOR_VERSION}"
         if password:
             key += "-" + hashlib.sha256(password.encode()).hexdigest()[:8]
