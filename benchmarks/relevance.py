@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.build import documents  # noqa: E402
 from indexer.catalog import Report  # noqa: E402
+from indexer.engine import Index, create_index, open_index  # noqa: E402
 from indexer.evaluate import ndcg_at  # noqa: E402
 from indexer.extract import TEXT, Document, Page  # noqa: E402
 from indexer.ingest import EntryStatus  # noqa: E402
-from indexer.schema import make_schema  # noqa: E402
 from indexer.search import RANKING, Ranking, search  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -65,24 +65,21 @@ def mean_ndcg(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> fl
     return sum(ndcg_at(run[q], qrels[q]) for q in judged) / len(judged)
 
 
-def splib_index(corpus: dict[str, tuple[str, str]], folder: Path) -> Any:
-    """The corpus in a Whoosh index built exactly as `splib rebuild` builds one."""
-    from whoosh import index
-
-    ix = index.create_in(str(folder), make_schema())
-    writer = ix.writer(limitmb=256)
+def splib_index(corpus: dict[str, tuple[str, str]], folder: Path) -> Index:
+    """The corpus in an index built exactly as `splib rebuild` builds one."""
+    writer = create_index(folder)
     for docid, (title, text) in corpus.items():
         report = Report(id=docid, title=title or docid)
         status = EntryStatus(id=docid, state="text", source="path", pages=1, chars=len(text),
                              fetched_at=None, error=None)
         doc = Document(media_type=TEXT, pages=(Page(number=1, text=text),))
-        for fields in documents(report, status, doc):
-            writer.add_document(**fields)
+        for document in documents(report, status, doc):
+            writer.add(document)
     writer.commit()
-    return ix
+    return open_index(folder)
 
 
-def splib_run(ix: Any, queries: dict[str, str], ranking: Ranking = RANKING,
+def splib_run(ix: Index, queries: dict[str, str], ranking: Ranking = RANKING,
               refused: set[str] | None = None) -> dict[str, list[tuple[str, float]]]:
     """splib's ranking for each query; the ids of queries it refused go into `refused`."""
     from indexer.errors import QueryError
@@ -148,7 +145,7 @@ def evaluate(dataset: Path, run_path: Path | None = None,
         ix = splib_index(corpus, Path(tmp))
         refused: set[str] = set()
         run = splib_run(ix, queries, ranking, refused)
-        ix.close()
+
         splib_seconds = time.monotonic() - started
     started = time.monotonic()
     reference = bm25s_run(corpus, queries)
@@ -201,7 +198,7 @@ def loo(datasets: list[Path]) -> dict[str, Any]:
                           qrels) for setting in grid]
             scores[dataset.name + " (production)"] = [
                 mean_ndcg(ranked_ids(splib_run(ix, queries, RANKING)), qrels)]
-            ix.close()
+
     rows = []
     for tuned in datasets:
         best = max(range(len(grid)), key=lambda i: scores[tuned.name][i])

@@ -27,7 +27,7 @@ from .extract.isolate import Limits
 from .fetch import FetchSettings
 from .ingest import EntryStatus
 from .library import BuildReport, Library, ReportView
-from .search import Hit, SearchResults, Snippet
+from .results import Hit, SearchResults, Snippet
 
 __all__ = [
     "BuildReport",

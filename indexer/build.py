@@ -1,4 +1,4 @@
-"""Build and update the Whoosh index from the catalog and the extracted text.
+"""Build and update the index from the catalog and the extracted text.
 
 A rebuild writes a new index generation beside the live one and swaps it in with one atomic
 rename (see `Store.publish_index`): searches keep answering from the old generation meanwhile,
@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,18 +21,25 @@ from typing import Any
 from .acronyms import AcronymCollector
 from .acronyms import load as load_acronyms
 from .catalog import Catalog, Report
+from .engine import (
+    SCHEMA_VERSION,
+    Index,
+    IndexDocument,
+    IndexGone,
+    IndexWriter,
+    clone_index,
+    create_index,
+    open_index,
+)
 from .errors import SplibError
 from .extract import Document
-from .ingest import EntryStatus, Progress, entry_status, no_progress
-from .schema import SCHEMA_VERSION, make_schema
+from .ingest import EntryStatus, Progress, ProgressEvent, entry_status, no_progress
 from .store import EntryRecord, Store, disk_error, now_iso
 from .words import EMPTY, WordCollector, load
 
 log = logging.getLogger(__name__)
 
 META = "splib-meta.json"
-# Whoosh's writer buffers postings in memory up to this many MB before flushing a segment.
-WRITER_LIMIT_MB = 256
 
 
 @dataclass(frozen=True)
@@ -63,15 +69,13 @@ def read_meta(index_dir: Path) -> dict[str, Any]:
 
 
 def documents(report: Report, status: EntryStatus,
-              doc: Document | None) -> Iterator[dict[str, Any]]:
-    """The Whoosh documents for one report: its catalog entry, then one per page of text."""
+              doc: Document | None) -> Iterator[IndexDocument]:
+    """What the index holds for one report: its catalog entry, then one per page of text."""
     common: dict[str, Any] = {
-        "report": report.id, "title": report.title, "org": report.organization,
-        "author": "; ".join(report.authors), "date": report.date,
-        "url": status.url or report.url, "source": status.source or "",
+        "report": report.id, "title": report.title, "organization": report.organization,
+        "authors": "; ".join(report.authors), "date": report.date,
+        "url": status.url or report.url, "source": status.source or "", "year": report.year,
     }
-    if report.year is not None:
-        common["year"] = report.year
     summary_parts = [report.summary, *report.topics]
     if report.prepared_for:
         summary_parts.append(f"Prepared for {report.prepared_for}")
@@ -84,18 +88,14 @@ def documents(report: Report, status: EntryStatus,
     # report is ranked by its best passage. What is stored, shown in snippets, is the page
     # alone (an entry stores no body: its summary is shown from `summary`).
     pages = [page for page in doc.pages if page.text] if doc is not None else []
-    entry = {**common, "docid": f"{report.id}#entry", "kind": "entry", "page": 0,
-             "summary": summary}
-    if summary or not pages:
-        # A title alone is a passage only where there is no other: every page carries it.
-        entry.update(body=f"{report.title}\n{summary}", _stored_body="", has="body")
-    yield entry
+    # A title alone is a passage only where there is no other: every page carries it.
+    yield IndexDocument(**common, kind="entry", page=0, summary=summary,
+                        passage=bool(summary or not pages))
     for page in pages:
-        yield {**common, "docid": f"{report.id}#p{page.number}", "kind": "page",
-               "page": page.number, "label": page.label,
-               **({"ocr": page.confidence if page.confidence is not None else 0.0}
-                  if page.ocr else {}),
-               "body": f"{report.title}\n{page.text}", "_stored_body": page.text, "has": "body"}
+        yield IndexDocument(**common, kind="page", page=page.number, text=page.text,
+                            label=page.label,
+                            ocr=(page.confidence if page.confidence is not None else 0.0)
+                            if page.ocr else None)
 
 
 class TextCollector:
@@ -111,20 +111,38 @@ class TextCollector:
             for short, long in load_acronyms(str(current)).items():
                 self.acronyms.counts[(short, long)] += 1
 
-    def add(self, fields: dict[str, Any]) -> None:
+    def add(self, document: IndexDocument) -> None:
         """The text of one document: its page text, or its entry's title and summary."""
-        if fields["kind"] == "page":
-            text = fields.get("_stored_body", "")
-            self.words.add(text)
-            self.acronyms.add(text)
+        if document.kind == "page":
+            self.words.add(document.text)
+            self.acronyms.add(document.text)
         else:
-            self.words.add(fields.get("title", ""))
-            self.words.add(fields.get("summary", ""))
-            self.acronyms.add(fields.get("summary", ""))
+            self.words.add(document.title)
+            self.words.add(document.summary)
+            self.acronyms.add(document.summary)
 
     def save(self, folder: Path) -> None:
         self.words.save(folder)
         self.acronyms.save(folder)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A catalog entry as the next index generation will hold it."""
+
+    report: Report
+    status: EntryStatus
+    fingerprint: str
+
+
+def plan(catalog: Catalog, records: dict[str, EntryRecord]) -> list[Planned]:
+    """Each catalog entry with its status and fingerprint, in catalog order."""
+    steps = []
+    for report in catalog:
+        record = records.get(report.id)
+        status = entry_status(report, record)
+        steps.append(Planned(report, status, fingerprint(report, status, record)))
+    return steps
 
 
 class IndexBuilder:
@@ -133,53 +151,43 @@ class IndexBuilder:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _plan(self, catalog: Catalog, records: dict[str, EntryRecord]) \
-            -> list[tuple[Report, EntryStatus, str]]:
-        plan = []
-        for report in catalog:
-            status = entry_status(report, records.get(report.id))
-            plan.append((report, status, fingerprint(report, status, records.get(report.id))))
-        return plan
-
-    def _text(self, status: EntryStatus, record: EntryRecord | None) -> Document | None:
-        return self.store.document(record) if status.state == "text" else None
-
     def rebuild(self, catalog: Catalog, records: dict[str, EntryRecord],
-                progress: Progress = no_progress) -> int:
-        """Index every entry into a fresh generation and make it live; return pages indexed."""
+                progress: Progress = no_progress, planned: list[Planned] | None = None) -> int:
+        """Index every entry into a fresh generation and make it live; return pages indexed.
+        `planned`: the catalog's plan, when the caller has it."""
         with self.stream() as stream:
-            progress("Indexing", 0, len(catalog))
+            progress(ProgressEvent("Indexing", 0, len(catalog)))
             for done, report in enumerate(catalog, start=1):
                 stream.add(report, records.get(report.id))
-                progress(f"Indexing ({report.id})", done, len(catalog))
-            return stream.finish(catalog, records)
+                progress(ProgressEvent("Indexing", done, len(catalog), report.id))
+            return stream.finish(catalog, records, planned)
 
     @contextlib.contextmanager
-    def stream(self) -> Iterator[IndexStream]:
+    def stream(self) -> Iterator[Generation]:
         """A new index generation taking entries as they come; made live by `finish`.
 
         A rebuild feeds it while extraction children are still working, so the index is
         written on one core while text is extracted on the other.
         """
-        from whoosh import index
-
         target = self.store.new_index_dir()
-        writer = None
+        with self._writing(target, "writing the index") as generation:
+            generation.open(create_index(target))
+            yield generation
+
+    @contextlib.contextmanager
+    def _writing(self, target: Path, doing: str) -> Iterator[Generation]:
+        """A generation written into `target`; on any failure, cancelled and removed."""
+        generation = Generation(self.store, target)
         try:
-            ix = index.create_in(str(target), make_schema())
-            writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-            yield IndexStream(self, target, writer)
+            yield generation
         except BaseException as exc:
-            if writer is not None and not writer.is_closed:
-                # A failed commit can leave Whoosh's write lock held; cancel releases it.
-                with contextlib.suppress(Exception):
-                    writer.cancel()
+            generation.cancel()
             shutil.rmtree(target, ignore_errors=True)
             if isinstance(exc, OSError):
-                raise disk_error(exc, "writing the index") from None
+                raise disk_error(exc, doing) from None
             raise
 
-    def changes(self, catalog: Catalog, records: dict[str, EntryRecord]) -> IndexChanges | None:
+    def changes(self, planned: list[Planned]) -> IndexChanges | None:
         """What differs from the live index, or None when there is no usable live index."""
         current = self.store.current_index()
         if current is None:
@@ -188,122 +196,98 @@ class IndexBuilder:
         if meta.get("schema") != SCHEMA_VERSION:
             return None
         old: dict[str, str] = meta.get("fingerprints", {})
-        new = {report.id: fp for report, _, fp in self._plan(catalog, records)}
+        new = {step.report.id: step.fingerprint for step in planned}
         return IndexChanges(
             added=tuple(i for i in new if i not in old),
             changed=tuple(i for i in new if i in old and old[i] != new[i]),
             removed=tuple(i for i in old if i not in new),
         )
 
-    def update(self, catalog: Catalog, records: dict[str, EntryRecord], changes: IndexChanges,
-               progress: Progress = no_progress) -> int:
+    def update(self, planned: list[Planned], records: dict[str, EntryRecord],
+               changes: IndexChanges, progress: Progress = no_progress) -> int:
         """Re-index only `changes` in a clone of the live index; return pages indexed."""
-        from whoosh import index
-
         current = self.store.current_index()
         assert current is not None
         target = self.store.new_index_dir()
-        try:
-            for item in current.iterdir():
-                if item.is_file() and not item.name.endswith("WRITELOCK"):
-                    os.link(item, target / item.name)
-            ix = index.open_dir(str(target))
+        with self._writing(target, "updating the index") as generation:
+            generation.open(clone_index(current, target), TextCollector(current))
+            for report_id in sorted(set(changes.changed) | set(changes.removed)):
+                generation.delete(report_id)
             redo = set(changes.added) | set(changes.changed)
-            plan = [step for step in self._plan(catalog, records) if step[0].id in redo]
-            stale = set(changes.changed) | set(changes.removed)
-            collector = TextCollector(current)
-            self._write(ix, plan, records, tuple(sorted(stale)), progress, collector)
-            pages = self._count_pages(ix)
+            steps = [step for step in planned if step.report.id in redo]
+            progress(ProgressEvent("Indexing", 0, len(steps)))
+            for done, step in enumerate(steps, start=1):
+                generation.add(step.report, records.get(step.report.id), step.status)
+                progress(ProgressEvent("Indexing", done, len(steps), step.report.id))
             # Words of removed pages stay listed: a suggestion is only shown when it finds
             # reports, so a stale word costs nothing.
-            self._finish(target, self._plan(catalog, records), pages, collector)
-        except BaseException as exc:
-            shutil.rmtree(target, ignore_errors=True)
-            if isinstance(exc, OSError):
-                raise disk_error(exc, "updating the index") from None
-            raise
-        return pages
-
-    @staticmethod
-    def _count_pages(ix: Any) -> int:
-        from whoosh.query import Term
-
-        with ix.searcher() as searcher:
-            return len(searcher.search(Term("kind", "page"), limit=None, scored=False))
-
-    def _write(self, ix: Any, plan: Iterable[tuple[Report, EntryStatus, str]],
-               records: dict[str, EntryRecord], delete: tuple[str, ...],
-               progress: Progress, collector: TextCollector) -> int:
-        steps = list(plan)
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-        pages = 0
-        try:
-            for report_id in delete:
-                writer.delete_by_term("report", report_id)
-            progress("Indexing", 0, len(steps))
-            for done, (report, status, _) in enumerate(steps, start=1):
-                doc = self._text(status, records.get(report.id))
-                for fields in documents(report, status, doc):
-                    writer.add_document(**fields)
-                    pages += fields["kind"] == "page"
-                    collector.add(fields)
-                progress(f"Indexing ({report.id})", done, len(steps))
-            writer.commit()
-        except BaseException:
-            # A failed commit can leave Whoosh's write lock held; cancel releases it.
-            try:
-                writer.cancel()
-            except Exception as exc:  # the original failure is the one to report
-                log.debug("cancelling the writer failed too: %s", exc)
-            raise
-        return pages
-
-    def _finish(self, target: Path, plan: list[tuple[Report, EntryStatus, str]],
-                pages: int, collector: TextCollector) -> None:
-        collector.save(target)
-        meta = {"schema": SCHEMA_VERSION, "built_at": now_iso(), "pages": pages,
-                "entries": len(plan),
-                "fingerprints": {report.id: fp for report, _, fp in plan}}
-        (target / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        self.store.publish_index(target)
+            return generation.commit(planned, count=True)
 
 
-class IndexStream:
-    """Entries going into a new index generation (see `IndexBuilder.stream`)."""
+class Generation:
+    """One index generation being written: the one path by which an entry's documents go
+    into the index (a rebuild's stream and an update alike)."""
 
-    def __init__(self, builder: IndexBuilder, target: Path, writer: Any) -> None:
-        self.builder = builder
+    def __init__(self, store: Store, target: Path) -> None:
+        self.store = store
         self.target = target
-        self.writer = writer
+        self.writer: IndexWriter | None = None
         self.pages = 0
         self.added: set[str] = set()
         self.learned = TextCollector()
 
-    def add(self, report: Report, record: EntryRecord | None) -> None:
-        """Write `report`'s catalog entry and pages (once per id)."""
+    def open(self, writer: IndexWriter, learned: TextCollector | None = None) -> None:
+        self.writer = writer
+        self.learned = learned or TextCollector()
+
+    def delete(self, report_id: str) -> None:
+        assert self.writer is not None
+        self.writer.delete_report(report_id)
+
+    def add(self, report: Report, record: EntryRecord | None,
+            status: EntryStatus | None = None) -> None:
+        """Write `report`'s catalog entry and pages (once per id: the engine would keep both
+        copies of a document added twice)."""
+        assert self.writer is not None
         if report.id in self.added:
-            return  # Whoosh would keep both copies of a document added twice
+            return
         self.added.add(report.id)
-        status = entry_status(report, record)
-        for fields in documents(report, status, self.builder._text(status, record)):
-            self.writer.add_document(**fields)
-            self.pages += fields["kind"] == "page"
-            self.learned.add(fields)
+        status = status or entry_status(report, record)
+        text = self.store.document(record) if record and status.state == "text" else None
+        for document in documents(report, status, text):
+            self.writer.add(document)
+            self.pages += document.kind == "page"
+            self.learned.add(document)
 
-    def finish(self, catalog: Catalog, records: dict[str, EntryRecord]) -> int:
+    def finish(self, catalog: Catalog, records: dict[str, EntryRecord],
+               planned: list[Planned] | None = None) -> int:
         """Add what is missing, commit, and make the generation live; return pages indexed."""
-        for report in catalog:
-            self.add(report, records.get(report.id))
+        planned = planned if planned is not None else plan(catalog, records)
+        for step in planned:
+            self.add(step.report, records.get(step.report.id), step.status)
+        return self.commit(planned)
+
+    def commit(self, planned: list[Planned], count: bool = False) -> int:
+        """Commit, save what the build learned, and make the generation live; the pages in
+        it (counted in the index when `count`: an update keeps pages it did not write)."""
+        assert self.writer is not None
         self.writer.commit()
-        self.builder._finish(self.target, self.builder._plan(catalog, records), self.pages,
-                             self.learned)
-        return self.pages
+        pages = self.writer.pages() if count else self.pages
+        self.learned.save(self.target)
+        meta = {"schema": SCHEMA_VERSION, "built_at": now_iso(), "pages": pages,
+                "entries": len(planned),
+                "fingerprints": {step.report.id: step.fingerprint for step in planned}}
+        (self.target / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        self.store.publish_index(self.target)
+        return pages
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
 
 
-def open_current(store: Store) -> Any:
+def open_current(store: Store) -> Index:
     """Open the live index for reading; raise a person's message when there is none."""
-    from whoosh import index
-
     from .errors import IndexMissingError
 
     for _ in range(3):  # CURRENT may move under us between reading it and opening the folder
@@ -320,8 +304,8 @@ def open_current(store: Store) -> Any:
                 "`splib update` (or `splib rebuild`) to build it again from the saved text."
             )
         try:
-            return index.open_dir(str(current))
-        except (FileNotFoundError, index.EmptyIndexError):
+            return open_index(current)
+        except IndexGone:
             continue
         except OSError as exc:
             raise SplibError(f"Cannot open the index in {current}: {exc.strerror}.") from None

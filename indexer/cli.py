@@ -22,10 +22,11 @@ import click
 
 from .errors import SplibError
 from .extract import Page
-from .ingest import SOURCE_WORDS, EntryStatus
+from .ingest import SOURCE_WORDS, EntryStatus, ProgressEvent
 from .keeping import check_summary, entries_toml
 from .library import SORTS, BuildReport, Library
-from .search import JSON_MORE_LIKE_THIS, Hit, SearchResults, Snippet
+from .results import Hit, SearchResults, Snippet
+from .search import JSON_MORE_LIKE_THIS
 from .wording import plural
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -147,15 +148,13 @@ class ProgressBar:
         # Pages read by OCR are reported from the extraction threads.
         self.lock = threading.Lock()
 
-    def __call__(self, label: str, done: int, total: int) -> None:
+    def __call__(self, event: ProgressEvent) -> None:
         if self.quiet:
             return
         with self.lock:
-            self._show(label, done, total)
+            self._show(event.stage, event.item, event.done, event.total)
 
-    def _show(self, label: str, done: int, total: int) -> None:
-        stage, _, item = label.partition(" (")
-        item = item.removesuffix(")")
+    def _show(self, stage: str, item: str, done: int, total: int) -> None:
         if not self.terminal:
             if item:
                 click.echo(f"{stage} {done}/{total}: {item}", err=True)
@@ -227,10 +226,9 @@ def extract(lib: Library, file: str, as_json: bool, password: str, languages: tu
     bar = ProgressBar()
     try:
         doc = lib.extract(file, password=password, languages=languages, ocr=not no_ocr,
-                          progress=lambda done, total: bar(
-                              f"Reading by OCR ({Path(file).name}, scanned page {done} of "
-                              f"{total})",
-                              done, total))
+                          progress=lambda done, total: bar(ProgressEvent(
+                              "Reading by OCR", done, total,
+                              f"{Path(file).name}, scanned page {done} of {total}")))
     finally:
         bar.close()
     if as_json:

@@ -30,11 +30,23 @@ log = logging.getLogger(__name__)
 MANIFEST_EVERY = 0.5
 # The text-cache key of a document with pages left unread for a reason that may pass ends so.
 PARTIAL = "-partial"
-# (what is being done, how many done, how many in all)
-Progress = Callable[[str, int, int], None]
 
 
-def no_progress(label: str, done: int, total: int) -> None:
+@dataclass(frozen=True)
+class ProgressEvent:
+    """How far a long job is: its stage ("Indexing"), how many of how many items are done,
+    and the item at hand ("t-visa-guide, 12 pages"; "" at the start of a stage)."""
+
+    stage: str
+    done: int
+    total: int
+    item: str = ""
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+def no_progress(event: ProgressEvent) -> None:
     """A `Progress` that shows nothing."""
 
 
@@ -172,8 +184,9 @@ class Ingester:
         cached = self.store.load_text(key)
 
         def page_read(done: int, total: int) -> None:
-            self._progress(f"Fetching and extracting ({report.id}: OCR, scanned page {done} "
-                           f"of {total})", self._done, self._total)
+            self._progress(ProgressEvent(
+                "Fetching and extracting", self._done, self._total,
+                f"{report.id}: OCR, scanned page {done} of {total}"))
 
         outcome = cached if cached is not None else \
             self.extract(key, record.source.sha256, report.password, ocr, page_read)
@@ -225,7 +238,7 @@ class Ingester:
         todo = list(reports)
         total = len(todo)
         self._progress, self._done, self._total = progress, 0, total
-        progress("Fetching and extracting", 0, total)
+        progress(ProgressEvent("Fetching and extracting", 0, total))
         saved = time.monotonic()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(self.ingest_one, r, records.get(r.id), mode): r
@@ -239,7 +252,7 @@ class Ingester:
                 if time.monotonic() - saved > MANIFEST_EVERY:
                     self.store.save_manifest(records)
                     saved = time.monotonic()
-                progress(f"Fetching and extracting ({_outcome(report, records[report.id])})",
-                         done, total)
+                progress(ProgressEvent("Fetching and extracting", done, total,
+                                       _outcome(report, records[report.id])))
         self.store.save_manifest(records)
         return records

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .build import IndexBuilder, IndexChanges, open_current
+from .build import IndexBuilder, IndexChanges, open_current, plan
 from .catalog import Catalog, Report, load_catalog, url_problem
+from .engine import Index, IndexGone
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .evaluate import EvalReport, evaluate, load_questions
 from .extract import NOT_A_REPORT_KIND, Document, sniff
@@ -33,6 +34,7 @@ from .ingest import (
     FetchMode,
     Ingester,
     Progress,
+    ProgressEvent,
     entry_status,
     no_progress,
     wants_fetch,
@@ -125,7 +127,7 @@ class Library:
         self.fetch_settings = fetch or FetchSettings(
             archive=os.environ.get("SPLIB_ARCHIVE", FetchSettings.archive))
         self.limits = limits or Limits()
-        self._open: tuple[Path, Any] | None = None  # the live index, kept open between searches
+        self._open: tuple[Path, Index] | None = None  # the live index, kept between searches
         self._catalog: tuple[bytes, Catalog] | None = None  # (sha256 of the file, catalog)
 
     # -- reading ---------------------------------------------------------------------------
@@ -202,63 +204,49 @@ class Library:
                year: str | int | tuple[int, int] | None = None,
                more_like_this: int = 0, offset: int = 0,
                within: Collection[str] | None = None, sort: str = "relevance",
+               facets: bool = False, organization: str | None = None,
                ) -> SearchResults:
         """Search the live index; see the README's "Query syntax". With `more_like_this`,
         each result lists that many similar reports; `offset` skips that many of the first
-        reports (paging); `within` keeps only the reports with those ids; `sort` is
-        "relevance", "newest" or "oldest" (by the catalog's date; undated reports last)."""
+        reports (paging); `within` keeps only the reports with those ids, `organization`
+        those of one organisation exactly as the catalog writes it; `sort` is "relevance",
+        "newest" or "oldest" (by the catalog's date; undated reports last); with `facets`,
+        the matching reports are counted by organisation and by year. One engine search
+        answers it all."""
         if sort not in SORTS:
             raise QueryError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
-        if sort == "relevance":
-            return self._with_index(lambda ix: search(
-                ix, query, limit=limit, pages=pages, org=org, year=year,
-                more_like_this=more_like_this, offset=offset, within=within))
-        # By date: every matching report, ordered by the catalog's dates; then the snippets of
-        # the reports on this page only.
-        found = self._with_index(lambda ix: search(
-            ix, query, limit=1, pages=0, org=org, year=year, within=within))
-        dates = {r.id: r.date for r in self.catalog()}
-        dated = sorted((i for i in found.matched if dates.get(i)),
-                       key=lambda i: (dates[i], i), reverse=sort == "newest")
-        ordered = dated + sorted(i for i in found.matched if not dates.get(i))
-        chosen = ordered[offset:offset + limit]
-        if not chosen:
-            return replace(found, results=())
-        shown = self._with_index(lambda ix: search(
-            ix, query, limit=len(chosen), pages=pages, org=org, year=year,
-            more_like_this=more_like_this, within=set(chosen)))
-        hits = {hit.id: hit for hit in shown.results}
-        return replace(found, results=tuple(hits[i] for i in chosen if i in hits))
+        return self._with_index(lambda ix: search(
+            ix, query, limit=limit, pages=pages, org=org, year=year,
+            more_like_this=more_like_this, offset=offset, within=within, sort=sort,
+            facets=facets, organization=organization))
 
-    def _with_index(self, job: Callable[[Any], _T]) -> _T:
+    def _with_index(self, job: Callable[[Index], _T]) -> _T:
         """Run `job` on the live index, opening it again when a rebuild swept it away.
 
         The open index is kept between searches, but a generation is deleted two swaps
         later; a search that meets a vanished generation reopens the live one and retries.
         """
-        from whoosh.index import EmptyIndexError
-
         for attempt in range(3):
             try:
                 return job(self._index())
             except IndexMissingError:
                 self.catalog()  # a missing or invalid catalog first: rebuild needs a valid one
                 raise
-            except (EmptyIndexError, FileNotFoundError):
+            except (IndexGone, FileNotFoundError):
                 self._open = None
                 if attempt == 2:
                     raise SplibError("The index kept changing during the search (rebuilds "
                                      "running back to back?); try again.") from None
         raise AssertionError("unreachable")
 
-    def _index(self) -> Any:
+    def _index(self) -> Index:
         """The live index, opened once and again only when a rebuild or update swapped it."""
         current = self.store.current_index()
         if self._open is None or self._open[0] != current:
-            # Whoosh's Index holds no open files (its searchers do, and are closed after
-            # each search), so the one replaced needs no closing.
+            # An open index holds no open files (its searchers do, and are closed after each
+            # search), so the one replaced needs no closing.
             ix = open_current(self.store)
-            self._open = (Path(ix.storage.folder), ix)
+            self._open = (ix.folder, ix)
         return self._open[1]
 
     def evaluate(self, questions: str | Path = DEFAULT_QUESTIONS) -> EvalReport:
@@ -330,7 +318,7 @@ class Library:
                 for done, target in enumerate(items, start=1):
                     found = self._read_new(target, store, fetcher, urls, files, refused)
                     if found is None:
-                        progress(f"Reading ({target}: refused)", done, len(items))
+                        progress(ProgressEvent("Reading", done, len(items), f"{target}: refused"))
                         continue
                     source, sha, fields = found
                     if not is_address(target) and place != "refer":
@@ -346,8 +334,8 @@ class Library:
                                                          path.parent.resolve())
                     def page_read(page: int, pages: int, target: str = target,
                                   done: int = done) -> None:
-                        progress(f"Reading ({target}: OCR, scanned page {page} of {pages})",
-                                 done - 1, len(items))
+                        progress(ProgressEvent("Reading", done - 1, len(items),
+                                               f"{target}: OCR, scanned page {page} of {pages}"))
 
                     guessed, outcome = pool.guess(source, url=target if is_address(target)
                                                   else "", ocr=ocr, progress=page_read)
@@ -355,7 +343,7 @@ class Library:
                             outcome.kind == NOT_A_REPORT_KIND:
                         refused.append(f"{target}: {outcome}")
                         placed = [p for p in placed if p[0] != source]
-                        progress(f"Reading ({target}: refused)", done, len(items))
+                        progress(ProgressEvent("Reading", done, len(items), f"{target}: refused"))
                         continue
                     entry = _entry(guessed, fields, source.name, ids)
                     ids.add(str(entry["id"]))
@@ -370,7 +358,8 @@ class Library:
                         # next update rather than kept.
                         store.save_text(store.text_key(sha, "", ocr), outcome)
                     entries.append(entry)
-                    progress(f"Reading ({entry['id']}: {entry['title']})", done, len(items))
+                    progress(ProgressEvent("Reading", done, len(items),
+                                           f"{entry['id']}: {entry['title']}"))
             except OSError as exc:
                 raise disk_error(exc, "reading the new reports") from None
             finally:
@@ -548,12 +537,13 @@ class Library:
             stale = [r for r in catalog if _needs_ingest(r, records, mode)]
             records = self._ingest(stale, mode, jobs, progress, records) if stale else records
             builder = IndexBuilder(self.store)
-            changes = builder.changes(catalog, records)
+            planned = plan(catalog, records)
+            changes = builder.changes(planned)
             if changes is None:
-                pages = builder.rebuild(catalog, records, progress)
+                pages = builder.rebuild(catalog, records, progress, planned)
                 reindexed = True
             elif changes:
-                pages = builder.update(catalog, records, changes, progress)
+                pages = builder.update(planned, records, changes, progress)
                 reindexed = True
             else:
                 current = self.store.current_index()

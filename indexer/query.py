@@ -14,8 +14,8 @@ Query syntax is syntax only where it is plainly meant:
 
 Anything else is punctuation between words. The parser is a single left-to-right scan and a
 recursive descent over the tokens, so its time grows linearly with the query's length (Whoosh's
-own parser is quadratic). This module imports no search engine: it produces a tree that
-`search.py` compiles for the engine.
+own parser is quadratic). This module imports no search engine: it produces a tree that the
+engine compiles (`engine/queries.py`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from typing import Protocol, Union
 
 from .errors import QueryError
 
-__all__ = ["FIELDS", "AllOf", "AnyOf", "Node", "Not", "Parsed", "Phrase", "Word", "YearRange",
-           "parse", "plain_words"]
+__all__ = ["FIELDS", "MAX_PASTE_CHARS", "MAX_QUERY_CHARS", "AllOf", "AnyOf", "Cleaned", "Node",
+           "Not", "Parsed", "Phrase", "Word", "YearRange", "clean_query", "parse", "parse_years",
+           "plain_words"]
 
 # Field names a person may use, and the index field each stands for.
 FIELDS = {
@@ -59,6 +60,14 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _YEAR = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
+# The syntax of a query is read up to this length; a longer text is pasted text, searched
+# for its key terms, never through the parser.
+MAX_QUERY_CHARS = 1000
+# Pasted text beyond this is not read: the key terms of a case note or a page of a report
+# are in its first 20,000 characters.
+MAX_PASTE_CHARS = 20_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_YEARS = re.compile(r"^\s*(\d{4})\s*(?:(?:-|\u2013|\.\.|to)\s*(\d{4})\s*)?$")
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,40 @@ class _Tok:
     suffix: str = ""
     lo: int = 0
     hi: int = 0
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A query as it will be read: control characters gone, pasted text cut to its limit."""
+
+    text: str
+    pasted: bool  # longer than MAX_QUERY_CHARS: read for its key terms, not its syntax
+    cut: bool  # longer than MAX_PASTE_CHARS: only the first part is read
+
+
+def clean_query(query: str) -> Cleaned:
+    text = _CONTROL.sub(" ", query).strip()
+    if not text or not plain_words(text[:MAX_PASTE_CHARS]):
+        raise QueryError("Type some words to search for, e.g. splib search \"T visa\".")
+    cut = len(text) > MAX_PASTE_CHARS
+    text = text[:MAX_PASTE_CHARS]
+    return Cleaned(text=text, pasted=len(text) > MAX_QUERY_CHARS, cut=cut)
+
+
+def parse_years(value: str | int | tuple[int, int] | None) -> tuple[int, int] | None:
+    """`2013` or `2008-2013` as an inclusive range; raise `QueryError` for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, tuple):
+        return min(value), max(value)
+    match = _YEARS.match(value)
+    if not match:
+        raise QueryError(f"--year takes a year or a range like 2008-2013, got {value!r}.")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    return min(first, last), max(first, last)
 
 
 def plain_words(text: str) -> list[str]:

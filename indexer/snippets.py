@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from .schema import TOKEN_PATTERN
+from .engine.analysis import TOKEN_PATTERN, stem
 
 SNIPPET_CHARS = 260  # the passage shown
 SNIPPET_LEAD = 100  # characters kept before the first matched word
-# The index's own cut of words (schema.TOKEN_PATTERN), so that what is highlighted is what
+# The index's own cut of words (engine.analysis.TOKEN_PATTERN), so that what is highlighted is what
 # matched.
 _WORD = re.compile(TOKEN_PATTERN)
 
@@ -47,21 +46,6 @@ class Snippet:
     def to_json(self) -> dict[str, Any]:
         return {"page": self.page, "label": self.label, "text": self.text,
                 "highlights": [list(h) for h in self.highlights], "ocr": self.ocr}
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str | None:
-    """`word` as the index stores it (lower-cased, accents folded, stemmed); None for a stop
-    word."""
-    tokens = [t.text for t in _analyzer()(word)]
-    return tokens[0] if len(tokens) == 1 else None
-
-
-@lru_cache(maxsize=1)
-def _analyzer() -> Any:
-    from .schema import text_analyzer
-
-    return text_analyzer()
 
 
 def find(text: str, terms: Collection[str], prefixes: Collection[str] = (),

@@ -4,9 +4,10 @@ Whoosh can keep such a list itself (`spelling=True`), but for the page text that
 indexing speed (benchmarks/run_all.py: 417 documents a second with it, 760 without), since it
 writes every word a second time into a word graph. Here the build counts the distinct written
 words of the pages, titles and summaries and saves them, sorted, beside the index
-(`words.txt`, one `word<TAB>count` a line); Whoosh's `ListCorrector` walks that sorted list
-with a Levenshtein automaton. The counts let "Did you mean" prefer a word people write often
-over a rare spelling: `trafficing` is within two edits of both `trafficking` and `traffic`.
+(`words.txt`, one `word<TAB>count` a line); the engine walks that sorted list with a
+Levenshtein automaton (`engine.corrector`). The counts let "Did you mean" prefer a word people
+write often over a rare spelling: `trafficing` is within two edits of both `trafficking` and
+`traffic`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
 
 WORDS_FILE = "words.txt"
 # Letters only, two or more: numbers and codes are not what people misspell.
@@ -38,11 +39,11 @@ class Vocabulary:
         return bool(self.words)
 
     @cached_property
-    def corrector(self) -> Any:
-        """Whoosh's Levenshtein-automaton walk over the sorted words, made once."""
-        from whoosh.spelling import ListCorrector
+    def corrector(self) -> Callable[[str, int, int, int], list[str]]:
+        """The engine's Levenshtein-automaton walk over the sorted words, made once."""
+        from .engine import corrector
 
-        return ListCorrector(list(self.words))
+        return corrector(self.words)
 
 
 EMPTY = Vocabulary((), {})
@@ -85,8 +86,7 @@ def near(vocabulary: Vocabulary, word: str, maxdist: int, prefix: int,
     """Up to `limit` words of `vocabulary` within `maxdist` edits of `word`, closest first."""
     if not vocabulary:
         return []
-    return [str(w) for w in vocabulary.corrector.suggest(
-        word, limit=limit, maxdist=maxdist, prefix=prefix)]
+    return vocabulary.corrector(word, limit, maxdist, prefix)
 
 
 def starting(vocabulary: Vocabulary, prefix: str, limit: int) -> list[str]:

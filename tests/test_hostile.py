@@ -24,6 +24,7 @@ from werkzeug import Request, Response
 
 from indexer import Library, SplibError
 from indexer.cli import main
+from indexer.ingest import ProgressEvent
 
 GOOD = make_pdf(["A good report about trauma-informed counseling for survivors."])
 
@@ -199,8 +200,8 @@ class HoldAtTheLastEntry:
         self.marks = marks  # what that generation finds of the marker words
         self.times = 0
 
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if not total or done != total or self.times:
+    def __call__(self, event: ProgressEvent) -> None:
+        if not event.total or event.done != event.total or self.times:
             return
         self.times += 1
         assert live(self.library) == self.generation  # not swapped yet

@@ -309,14 +309,14 @@ def test_a_fault_inside_the_search_is_not_blamed_on_the_query(
         seen: type[Exception]) -> None:
     """Only what Whoosh refuses to run is the query's problem (a 400 on the web page); any
     other fault surfaces as the bug it is (a 500, logged), not as "your query"."""
-    import indexer.search
+    import indexer.engine.searching
 
     def broken(*args: object, **kwargs: object) -> None:
         raise fault
 
     lib = Library(catalog=built / "catalog.toml")
     assert lib.search("shelter").results
-    monkeypatch.setattr(indexer.search, "OrderedDict", broken)
+    monkeypatch.setattr(indexer.engine.searching, "OrderedDict", broken)
     with pytest.raises(seen) as caught:
         lib.search("shelter")
     assert isinstance(caught.value, QueryError) == (seen is QueryError)

@@ -58,8 +58,8 @@ def watched(name, real, target):
 os.replace = watched("rename", os.replace, 1)
 os.rename = watched("rename", os.rename, 1)
 shutil.rmtree = watched("remove", shutil.rmtree, 0)
-report = lib.rebuild(offline=True, progress=lambda label, done, total: step(
-    f"progress {label.split(' (')[0]} {done}/{total}"))
+report = lib.rebuild(offline=True, progress=lambda event: step(
+    f"progress {event.stage} {event.done}/{event.total}"))
 print("DONE", report.pages, flush=True)
 """
 SWAP = "renamed index/CURRENT"  # the step right after CURRENT names the new generation

@@ -21,12 +21,13 @@ from flask import Flask, Response, abort, render_template, request, send_file
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from ..catalog import Catalog
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
 from ..extract import EXTENSIONS
 from ..ingest import SOURCE_WORDS
 from ..library import SORTS, Library, SavedCopy
-from ..search import JSON_MORE_LIKE_THIS, Snippet, parse_years
+from ..query import parse_years
+from ..results import Facets, Snippet
+from ..search import JSON_MORE_LIKE_THIS
 
 __all__ = ["create_app", "serve"]
 
@@ -271,31 +272,22 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     if filters.report and filters.report not in by_id:
         notes.append(f"The catalog has no report {filters.report!r}; all reports were searched.")
         filters = replace(filters, report=None)
-    org_ids = _ids_of_org(catalog, filters.org)
-    within = _intersect(org_ids, {filters.report} if filters.report else None)
     years = filters.years
     offset = (filters.page - 1) * PAGE_SIZE
     # "More like this" is a link to the report's page, as on the command line: finding the
     # similar reports of ten results would cost ten times the search itself.
     # Inside one report, every matching page is worth a line (up to IN_REPORT_PAGES).
     pages = IN_REPORT_PAGES if filters.report else 3
-    results = lib.search(q, limit=PAGE_SIZE, pages=pages, year=years, within=within,
-                         offset=offset, sort=filters.sort)
-    # Each facet counts the matches under the other filters, so choosing an organisation
-    # still shows the others to switch to (and the same for years).
-    report_only = {filters.report} if filters.report else None
-    org_matched = results.matched if filters.org is None else \
-        lib.search(q, limit=1, pages=0, year=years, within=report_only).matched
-    year_matched = results.matched if years is None else \
-        lib.search(q, limit=1, pages=0, within=within).matched
-    orgs = Counter(by_id[i].organization for i in org_matched
-                   if i in by_id and by_id[i].organization)
-    year_counts = Counter(str(by_id[i].year) for i in year_matched
-                          if i in by_id and by_id[i].year)
-    org_facets = [Facet(name, n, name == filters.org)
-                  for name, n in sorted(orgs.items(), key=lambda x: (-x[1], x[0]))]
-    year_facets = [Facet(y, n, years is not None and years[0] <= int(y) <= years[1])
-                   for y, n in sorted(year_counts.items(), reverse=True)]
+    # One search: the results, and the facets, each counted under the other filters (so
+    # choosing an organisation still shows the others to switch to, and the same for years).
+    results = lib.search(q, limit=PAGE_SIZE, pages=pages, year=years,
+                         within={filters.report} if filters.report else None,
+                         organization=filters.org, offset=offset, sort=filters.sort,
+                         facets=True)
+    counted = results.facets or Facets()
+    org_facets = [Facet(name, n, name == filters.org) for name, n in counted.organization]
+    year_facets = [Facet(str(y), n, years is not None and years[0] <= y <= years[1])
+                   for y, n in counted.year]
     copies = lib.saved_copies(h.id for h in results.results)
     last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
     return {"results": results, "filters": filters, "notes": notes, "sorts": SORTS,
@@ -310,18 +302,6 @@ def _status(exc: SplibError) -> int:
     """503 for what the server must fix (no index yet, a catalog it cannot read), 400 for what
     the request asked (a query it cannot read)."""
     return 503 if isinstance(exc, (IndexMissingError, CatalogError)) else 400
-
-
-def _ids_of_org(catalog: Catalog, org: str | None) -> set[str] | None:
-    if org is None:
-        return None
-    return {r.id for r in catalog if r.organization == org}
-
-
-def _intersect(a: set[str] | None, b: set[str] | None) -> set[str] | None:
-    if a is None:
-        return b
-    return a if b is None else a & b
 
 
 def _int(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -16,13 +16,8 @@ from typing import Any
 
 from whoosh import scoring
 
-# How to count the documents that carry a field: a term every such document has; fields not
-# listed are on every document.
-FIELD_DOCS = {"summary": ("kind", "entry"), "body": ("has", "body")}
-# The textbook values, LibraryBM25's defaults; what a search uses is search.Ranking's (K1 0.9,
-# chosen on two collections together: README, "Search quality").
-B = 0.75
-K1 = 1.2
+from . import K1, B
+from .schema import FIELD_DOCS
 
 
 class LibraryBM25(scoring.BM25F):  # type: ignore[misc]

@@ -1,0 +1,294 @@
+"""Searching one index generation with Whoosh: the `Searcher` of the engine interface."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.query import QueryError as WhooshQueryError
+
+from ..errors import brief
+from ..query import Node
+from . import (
+    EngineQueryError,
+    Expand,
+    Facets,
+    IndexGone,
+    Marked,
+    Match,
+    Query,
+    Ranked,
+    ReportMatches,
+    Stored,
+    Where,
+)
+from .analysis import name_terms
+from .queries import (
+    Compiler,
+    is_plain,
+    marked,
+    merge_repeats,
+    name_parts,
+    split_exclusions,
+    weighted,
+    where_filter,
+)
+from .scoring import LibraryBM25
+
+# The most documents ranked before grouping them by report (see `WhooshSearcher._rank`).
+MAX_CANDIDATES = 5000
+ORDERS = ("relevance", "newest", "oldest")
+
+
+class WhooshIndex:
+    """An index generation on disk (`engine.Index`)."""
+
+    def __init__(self, folder: Path, ix: Any) -> None:
+        self.folder = folder
+        self.ix = ix
+
+    @contextlib.contextmanager
+    def searcher(self, b: float, k1: float) -> Iterator[WhooshSearcher]:
+        try:
+            opened = self.ix.searcher(weighting=LibraryBM25(B=b, K1=k1))
+        except (FileNotFoundError, whoosh_index.EmptyIndexError) as exc:
+            raise IndexGone(f"The index in {self.folder} is gone ({brief(exc)}).") from None
+        with opened as searcher:
+            yield WhooshSearcher(searcher)
+
+
+def open_folder(folder: Path) -> WhooshIndex:
+    try:
+        return WhooshIndex(folder, whoosh_index.open_dir(str(folder)))
+    except (FileNotFoundError, whoosh_index.EmptyIndexError) as exc:
+        raise IndexGone(f"No index in {folder} ({brief(exc)}).") from None
+
+
+class WhooshSearcher:
+    """`engine.Searcher` over a Whoosh searcher."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.schema = searcher.schema
+
+    @cached_property
+    def _report_of(self) -> Any:
+        """The report of each document (an empty index has no columns to read)."""
+        return self.reader.column_reader("report")
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def compile(self, node: Node, boosts: Mapping[str, float], expand: Expand,
+                split: str = "", merge: bool = False) -> Query | None:
+        q = Compiler(self.schema, boosts, expand, split).node(node)
+        return merge_repeats(q) if merge else q  # type: ignore[no-any-return]
+
+    def weighted(self, terms: Iterable[tuple[str, str, float]]) -> Query:
+        return weighted(terms)  # type: ignore[no-any-return]
+
+    def either(self, queries: Sequence[Query]) -> Query:
+        return wq.Or(list(queries))  # type: ignore[no-any-return]
+
+    def nothing(self) -> Query:
+        return wq.NullQuery  # type: ignore[no-any-return]
+
+    def marked(self, query: Query) -> Marked:
+        return marked(query)
+
+    # -- searching -------------------------------------------------------------------------
+
+    def search(self, query: Query, where: Where, limit: int | None, pages: int,
+               order: str = "relevance", facets: bool = False,
+               exclude: str | None = None, terms: bool = False) -> Ranked:
+        """The reports matching `query` under `where`: by relevance, at least `limit` of
+        them with up to `pages` of their best documents each (every one with `limit` None);
+        "newest" or "oldest" first, every one. `exclude` leaves out a report; `facets`
+        counts organisations and years; `terms` notes the words each report matched."""
+        if order not in ORDERS:
+            raise ValueError(f"order {order!r}")
+        try:
+            positive, negatives = split_exclusions(query)
+            mask = self._mask(negatives, exclude)
+            flt = where_filter(where)
+            everything = limit is None or order != "relevance"
+            groups, complete = self._rank(positive, flt, mask, None if everything else limit,
+                                          pages, terms)
+            found = self._found(positive, where, mask, groups, complete, facets)
+        except WhooshQueryError as exc:  # what Whoosh cannot run is the query's
+            raise EngineQueryError(f"Could not run the query ({brief(exc, 160)}).") from None
+        matched, counted = found
+        reports = [ReportMatches(report=rid, matches=tuple(Match(s, d) for s, d in docs),
+                                 terms=frozenset(matched_terms))
+                   for rid, (docs, matched_terms) in groups.items()]
+        if order != "relevance":
+            reports = self._by_date(reports, newest=order == "newest")
+        return Ranked(reports=tuple(reports), matched=matched, facets=counted)
+
+    def _mask(self, negatives: Any, exclude: str | None) -> Any:
+        """Every document of the reports the query excludes (`-word`, NOT) and of `exclude`."""
+        excluded: set[str] = set()
+        if negatives is not None:
+            excluded = {self._report_of[d] for d in self.searcher.docs_for_query(negatives)}
+        if exclude is not None:
+            excluded.add(exclude)
+        if not excluded:
+            return None
+        return wq.Or([wq.Term("report", rid) for rid in sorted(excluded)])
+
+    def _rank(self, q: Any, flt: Any, mask: Any, limit: int | None, pages: int,
+              terms: bool) -> tuple[OrderedDict[str, tuple[list[tuple[float, int]],
+                                                        set[tuple[str, str]]]], bool]:
+        """Matching documents grouped by report, best first, and whether every matching
+        document was ranked.
+
+        Enough documents to fill `limit` reports with their best pages; more only when a few
+        reports hold all of those. Fewer candidates let Whoosh skip more low-scoring blocks.
+        """
+        wanted = None if limit is None else limit * (pages + 1) * 5
+        while True:
+            results = self.searcher.search(q, filter=flt, mask=mask, limit=wanted, terms=terms)
+            groups: OrderedDict[str, tuple[list[tuple[float, int]], set[tuple[str, str]]]] = \
+                OrderedDict()
+            if terms:
+                for hit in results:
+                    docs, matched = groups.setdefault(self._report_of[hit.docnum], ([], set()))
+                    docs.append((hit.score, hit.docnum))
+                    matched.update(_decoded(hit.matched_terms() or ()))
+            else:
+                for score, docnum in results.top_n:
+                    groups.setdefault(self._report_of[docnum], ([], set()))[0].append(
+                        (score, docnum))
+            if wanted is None or len(results.top_n) < wanted:
+                return groups, True  # every matching document was ranked
+            if limit is None or len(groups) >= limit or wanted >= MAX_CANDIDATES:
+                return groups, False
+            wanted *= 4
+
+    def _found(self, q: Any, where: Where, mask: Any, groups: Mapping[str, Any],
+               complete: bool, facets: bool) -> tuple[frozenset[str], Facets | None]:
+        """Every matching report's id, and the facet counts when asked for."""
+        named = bool(name_parts(where))
+        if not facets:
+            if complete:
+                return frozenset(groups), None
+            return frozenset(self._matching(q, where_filter(where), mask)), None
+        if complete and not named:
+            base = {rid: docs[0][1] for rid, (docs, _) in groups.items()}
+        else:
+            base = self._matching(q, where_filter(where, with_names=False), mask)
+        org_of = self.reader.column_reader("organization")
+        year_of = self.reader.column_reader("year")
+        info = {rid: (str(_text(org_of[doc])), int(year_of[doc])) for rid, doc in base.items()}
+        wanted_words = set(name_terms(where.org)) if where.org else set()
+
+        def org_ok(org: str) -> bool:
+            if where.organization is not None and org != where.organization:
+                return False
+            return not wanted_words or wanted_words <= set(name_terms(org))
+
+        def year_ok(year: int) -> bool:
+            return where.years is None or where.years[0] <= year <= where.years[1]
+
+        matched = frozenset(rid for rid, (org, year) in info.items()
+                            if org_ok(org) and year_ok(year))
+        orgs = Counter(org for org, year in info.values() if org and year_ok(year))
+        years = Counter(year for org, year in info.values() if year and org_ok(org))
+        return matched, Facets(
+            organization=tuple(sorted(orgs.items(), key=lambda x: (-x[1], x[0]))),
+            year=tuple(sorted(years.items(), reverse=True)))
+
+    def _matching(self, q: Any, flt: Any, mask: Any) -> dict[str, int]:
+        """Each report with a document matching `q` under the filter and the mask, with one
+        such document.
+
+        For an any-word query with no filter this is the union of its words' posting lists,
+        read directly: walking Whoosh's tree of union matchers over every match cost most of
+        a search at a hundred times this library's size.
+        """
+        if flt is None and mask is None and is_plain(q):
+            docs: set[int] = set()
+            for leaf in q.leaves():
+                if (leaf.fieldname, leaf.text) in self.reader:
+                    docs.update(self.reader.postings(leaf.fieldname, leaf.text).all_ids())
+            found = (d for d in docs if not self.reader.is_deleted(d))
+        else:
+            allowed = set(self.searcher.docs_for_query(flt)) if flt is not None else None
+            masked = set(self.searcher.docs_for_query(mask)) if mask is not None else ()
+            found = (d for d in self.searcher.docs_for_query(q)
+                     if (allowed is None or d in allowed) and d not in masked)
+        reports: dict[str, int] = {}
+        for doc in found:
+            reports.setdefault(self._report_of[doc], doc)
+        return reports
+
+    def _by_date(self, reports: list[ReportMatches], newest: bool) -> list[ReportMatches]:
+        """Dated reports by date (ties by id), then the undated by id."""
+        date_of = self.reader.column_reader("date")
+        dates = {r.report: str(_text(date_of[r.matches[0].doc])) for r in reports}
+        dated = sorted((r for r in reports if dates[r.report]),
+                       key=lambda r: (dates[r.report], r.report), reverse=newest)
+        return dated + sorted((r for r in reports if not dates[r.report]),
+                              key=lambda r: r.report)
+
+    def any_match(self, query: Query | None, where: Where) -> bool:
+        q = wq.Every() if query is None else query
+        try:
+            return bool(self.searcher.search(q, filter=where_filter(where), limit=1))
+        except WhooshQueryError as exc:
+            raise EngineQueryError(f"Could not run the query ({brief(exc, 160)}).") from None
+
+    def best_passages(self, query: Query, where: Where, count: int) -> list[int]:
+        """The best `count` documents with a passage of text (pages, not entries' few words)."""
+        try:
+            first = self.searcher.search(query, filter=where_filter(where), limit=count * 3)
+            return [hit.docnum for hit in first if hit.get("body")][:count]
+        except WhooshQueryError as exc:
+            raise EngineQueryError(f"Could not run the query ({brief(exc, 160)}).") from None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def doc_count(self) -> int:
+        return int(self.searcher.doc_count())
+
+    def stored(self, doc: int) -> Stored:
+        f = self.searcher.stored_fields(doc)
+        return Stored(report=f["report"], kind=f["kind"], page=int(f.get("page") or 0),
+                      title=f.get("title", ""), organization=f.get("org", ""),
+                      date=f.get("date", ""), url=f.get("url", ""),
+                      source=f.get("source", ""), summary=f.get("summary", ""),
+                      text=f.get("body", ""), label=f.get("label"), ocr="ocr" in f)
+
+    def report_docs(self, report: str) -> list[int]:
+        return list(self.searcher.document_numbers(report=report))
+
+    def key_terms(self, docs: Sequence[int], field: str, count: int) \
+            -> list[tuple[str, float]]:
+        return [(str(t), float(s)) for t, s in
+                self.searcher.key_terms(list(docs), field, numterms=count)]
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        return int(self.reader.doc_frequency(field, term))
+
+    def has_term(self, field: str, term: str) -> bool:
+        return (field, term) in self.reader
+
+    def years(self) -> tuple[int, int] | None:
+        field = self.schema["year"]
+        dated = [field.from_bytes(b) for b in field.sortable_terms(self.reader, "year")]
+        return (min(dated), max(dated)) if dated else None
+
+
+def _decoded(matched: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
+    for field, term in matched:
+        yield field, term.decode("utf-8") if isinstance(term, bytes) else str(term)
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
