@@ -21,11 +21,12 @@ from typing import Any
 import click
 
 from .errors import SplibError
+from .evaluate import MUST_RANK
 from .extract import Page
 from .ingest import SOURCE_WORDS, EntryStatus, ProgressEvent
 from .keeping import check_summary, entries_toml
 from .library import SORTS, BuildReport, Library
-from .results import Hit, SearchResults, Snippet
+from .results import Facets, Hit, SearchResults, Snippet
 from .search import JSON_MORE_LIKE_THIS
 from .wording import plural
 
@@ -439,10 +440,13 @@ class _QueryCommand(click.Command):
               help="Skip this many of the first reports (the next page: --offset 10).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="Best first, or by the catalog's date (undated reports last).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--facets", is_flag=True,
+              help="Also count the matching reports by organisation and by year.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (with the facet counts).")
 @pass_library
 def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: str | None,
-           year: str | None, offset: int, sort: str, as_json: bool) -> None:
+           year: str | None, offset: int, sort: str, facets: bool, as_json: bool) -> None:
     """Search inside the reports and their summaries.
 
     Every word must appear (in a report's pages, title or summary), in any of its forms
@@ -466,16 +470,32 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search 'title:needs OR org:justice' --json | jq '.results[0]'
       splib search trafficking --limit 10 --offset 10     # the second ten
       splib search "T visa" --sort newest
+      splib search "labor trafficking" --facets           # how many per organisation, year
       splib search housing -rural                          # reports never saying "rural"
       splib search "What services do victims need? (housing, mental health)"
     """
     results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
                          more_like_this=JSON_MORE_LIKE_THIS if as_json else 0, offset=offset,
-                         sort=sort)
+                         sort=sort, facets=facets or as_json)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return
     _print_results(results, offset, color=sys.stdout.isatty())
+    if facets and results.facets is not None and results.total:
+        _print_facets(results.facets)
+
+
+def _print_facets(facets: Facets) -> None:
+    """The facet counts, most first: what `--org "..."` or `--year` would narrow to."""
+    click.echo("")
+    if facets.organization:
+        click.echo("By organisation (--org):")
+        for name, count in facets.organization:
+            click.echo(f"  {count:>5}  {name}")
+    if facets.year:
+        click.echo("By year (--year):")
+        for year, count in facets.year:
+            click.echo(f"  {count:>5}  {year}")
 
 
 def _print_results(results: SearchResults, offset: int, color: bool) -> None:
@@ -719,7 +739,8 @@ def similar_command(lib: Library, report_id: str, limit: int, as_json: bool) -> 
 @pass_library
 def eval_command(lib: Library, questions: str) -> None:
     """Score the index on saved questions: nDCG@10, MRR, and the questions whose best
-    answer is not first (see queries/library.toml for the format).
+    answer is not first (see queries/library.toml for the format). Exits with status 1 when a
+    question's `must` report is not among its first 3 results.
 
     \b
     Examples:
@@ -736,6 +757,12 @@ def eval_command(lib: Library, questions: str) -> None:
                     if g == max(miss.question.grades.values())]
             click.echo(f"  {miss.question.text!r}: first {miss.ranked[0] if miss.ranked else '-'}"
                        f", best {', '.join(best)}")
+    if report.failed:
+        click.echo(f"\nMust-find reports not in the first {MUST_RANK} ({len(report.failed)}):")
+        for failed in report.failed:
+            click.echo(f"  {failed.question.text!r}: {', '.join(failed.missing)} not in "
+                       f"{', '.join(failed.ranked[:MUST_RANK]) or 'no results'}")
+        raise SystemExit(1)
 
 
 @main.command()

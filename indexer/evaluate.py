@@ -14,12 +14,15 @@ from pathlib import Path
 
 from .errors import SplibError
 
+# The reports a question `must` find have to be among its first MUST_RANK results.
+MUST_RANK = 3
+
 
 @dataclass(frozen=True)
 class Question:
     text: str
     grades: Mapping[str, int]  # report id -> 1..3
-    must: tuple[str, ...] = ()
+    must: tuple[str, ...] = ()  # report ids that must come back in the first MUST_RANK
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class QuestionResult:
         """Whether a report of the highest grade is ranked first."""
         top = max(self.question.grades.values())
         return bool(self.ranked) and self.question.grades.get(self.ranked[0], 0) == top
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The reports the question must find that are not in its first MUST_RANK results."""
+        return tuple(i for i in self.question.must if i not in self.ranked[:MUST_RANK])
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ class EvalReport:
     @property
     def misses(self) -> tuple[QuestionResult, ...]:
         return tuple(r for r in self.results if not r.best_first)
+
+    @property
+    def failed(self) -> tuple[QuestionResult, ...]:
+        """Questions that lost a report they must find: what `splib eval` fails on."""
+        return tuple(r for r in self.results if r.missing)
 
 
 def ndcg_at(ranked: Sequence[str], grades: Mapping[str, int], k: int = 10) -> float:

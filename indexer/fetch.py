@@ -49,10 +49,9 @@ class FetchSettings:
 
 @dataclass(frozen=True)
 class Fetched:
-    """The outcome of a successful fetch: the record, and whether the bytes are new."""
+    """The outcome of a successful fetch: where the bytes came from and are kept."""
 
     record: SourceRecord
-    changed: bool
 
 
 class _OriginFailed(FetchError):
@@ -117,7 +116,7 @@ class Fetcher:
                 previous.mtime_ns == stat.st_mtime_ns
             if unchanged and previous is not None and self.store.has_source(previous.sha256):
                 # Same size and modification time: the file was not touched since it was read.
-                return Fetched(record=previous, changed=False)
+                return Fetched(record=previous)
             data = report.path.read_bytes()
         except FileNotFoundError:
             raise FetchError(f"local file not found: {report.path}; fix `path` in the catalog") \
@@ -127,11 +126,10 @@ class Fetcher:
         except OSError as exc:
             raise FetchError(f"cannot read {report.path}: {exc.strerror}") from None
         sha, size = self.store.put_source(data)
-        changed = previous is None or previous.sha256 != sha
         record = SourceRecord(url=str(report.path), final_url=str(report.path), sha256=sha,
                               size=size, fetched_at=now_iso(), origin="path",
                               mtime_ns=stat.st_mtime_ns)
-        return Fetched(record=record, changed=changed)
+        return Fetched(record=record)
 
     def fetch_url(self, url: str, previous: SourceRecord | None) -> Fetched:
         """Fetch `url`, conditionally when we hold a copy; fall back to the web archive."""
@@ -163,7 +161,7 @@ class Fetcher:
         with response:
             if response.status_code == 304 and usable and previous is not None:
                 log.info("%s not modified", url)
-                return Fetched(record=_refreshed(previous), changed=False)
+                return Fetched(record=_refreshed(previous))
             if response.status_code != 200:
                 reason = f"the site answered HTTP {response.status_code}"
                 if response.status_code in ARCHIVABLE_STATUS:
@@ -175,8 +173,7 @@ class Fetcher:
             origin="origin", etag=response.headers.get("ETag", ""),
             last_modified=response.headers.get("Last-Modified", ""),
         )
-        changed = previous is None or previous.sha256 != sha
-        return Fetched(record=record, changed=changed)
+        return Fetched(record=record)
 
     def _get(self, url: str, headers: dict[str, str], archivable: bool) -> requests.Response:
         import requests
@@ -202,7 +199,7 @@ class Fetcher:
         except requests.exceptions.Timeout:
             raise failure(f"{host} did not answer within {self.settings.timeout:g} s") from None
         except requests.exceptions.ConnectionError as exc:
-            raise failure(_connection_reason(host, exc)) from None
+            raise failure(_connection_failure(host, exc).text) from None
         except requests.exceptions.RequestException as exc:
             raise failure(f"network error with {host}: {brief(exc)}") from None
         if urlsplit(response.url).scheme not in ("http", "https"):  # belt and braces
@@ -266,9 +263,8 @@ class Fetcher:
             info: Any = response.json()
         except requests.exceptions.ConnectionError as exc:
             host = urlsplit(api).hostname or api
-            reason = _connection_reason(host, exc)
-            if "(DNS)" in reason:
-                reason = f"{host} could not be found either"
+            failed = _connection_failure(host, exc)
+            reason = f"{host} could not be found either" if failed.unknown_host else failed.text
             raise FetchError(f"the web archive could not be reached ({reason})") from None
         except requests.exceptions.RequestException as exc:
             raise FetchError(f"the web archive could not be asked ({brief(exc)})") from None
@@ -293,8 +289,7 @@ class Fetcher:
         log.info("%s fetched from the web archive: %s", url, raw)
         record = SourceRecord(url=url, final_url=raw, sha256=sha, size=size,
                               fetched_at=now_iso(), origin="archive")
-        changed = previous is None or previous.sha256 != sha
-        return Fetched(record=record, changed=changed)
+        return Fetched(record=record)
 
 
 def _no_dns_retry_class() -> Any:
@@ -339,16 +334,25 @@ def _status_hint(status: int) -> str:
             401: " (it asks for a login)", 403: " (access refused)"}.get(status, "")
 
 
-def _connection_reason(host: str, exc: BaseException) -> str:
+@dataclass(frozen=True)
+class _ConnectionFailure:
+    """Why a connection failed, in words, and whether the host name was unknown (DNS)."""
+
+    text: str
+    unknown_host: bool = False
+
+
+def _connection_failure(host: str, exc: BaseException) -> _ConnectionFailure:
     text = str(exc)
     if any(s in text for s in ("NameResolution", "Name or service not known",
                                "Temporary failure in name resolution", "nodename nor servname",
                                "No address associated")):
-        return f"no network, or an unknown host: {host} could not be found (DNS)"
+        return _ConnectionFailure(
+            f"no network, or an unknown host: {host} could not be found (DNS)", True)
     if "Connection refused" in text:
-        return f"{host} refused the connection"
+        return _ConnectionFailure(f"{host} refused the connection")
     if "timed out" in text.lower():
-        return f"{host} did not answer in time"
+        return _ConnectionFailure(f"{host} did not answer in time")
     if "Max retries exceeded" in text:
-        return f"could not connect to {host} after retries"
-    return f"could not connect to {host}: {brief(exc)}"
+        return _ConnectionFailure(f"could not connect to {host} after retries")
+    return _ConnectionFailure(f"could not connect to {host}: {brief(exc)}")

@@ -282,6 +282,24 @@ def test_a_text_cache_of_the_wrong_shape_is_extracted_again(built: Path,
     assert "--- page 2 ---" in again.stdout
 
 
+def test_eval_fails_when_a_question_loses_a_report_it_must_find(built: Path,
+                                                                 tmp_path: Path) -> None:
+    ids = [r.id for r in Library(catalog=built / "catalog.toml").catalog()]
+    found = Library(catalog=built / "catalog.toml").search("shelter", pages=0).results
+    first, last = found[0].id, next(i for i in ids if i not in {h.id for h in found[:3]})
+    questions = tmp_path / "q.toml"
+    asked = f'[[query]]\ntext = "shelter"\ngrades = {{ {first} = 3 }}\n'
+    questions.write_text(asked + f'must = ["{first}"]\n', encoding="utf-8")
+    kept = splib("--catalog", str(built / "catalog.toml"), "eval", str(questions), cwd=tmp_path)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "Must-find" not in kept.stdout
+    questions.write_text(asked + f'must = ["{first}", "{last}"]\n', encoding="utf-8")
+    lost = splib("--catalog", str(built / "catalog.toml"), "eval", str(questions), cwd=tmp_path)
+    assert lost.returncode == 1
+    assert f"Must-find reports not in the first 3 (1):\n  'shelter': {last} not in" \
+        in lost.stdout
+
+
 @pytest.mark.parametrize(("questions", "said"), [
     ('query = "oops"\n', "write each question as a [[query]] table"),
     ('[[query]]\ntext = "housing"\ngrades = "guide"\n', "needs `grades`"),

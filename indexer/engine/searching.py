@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -79,9 +80,9 @@ class WhooshSearcher:
         self.schema = searcher.schema
 
     @cached_property
-    def _report_of(self) -> Any:
+    def _report_of(self) -> _Column:
         """The report of each document (an empty index has no columns to read)."""
-        return self.reader.column_reader("report")
+        return _Column(self.reader, "report")
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -183,9 +184,9 @@ class WhooshSearcher:
             base = {rid: docs[0][1] for rid, (docs, _) in groups.items()}
         else:
             base = self._matching(q, where_filter(where, with_names=False), mask)
-        org_of = self.reader.column_reader("organization")
-        year_of = self.reader.column_reader("year")
-        info = {rid: (str(_text(org_of[doc])), int(year_of[doc])) for rid, doc in base.items()}
+        org_of = _Column(self.reader, "organization")
+        year_of = _Column(self.reader, "year")
+        info = {rid: (_text(org_of[doc]), int(year_of[doc] or 0)) for rid, doc in base.items()}
         wanted_words = set(name_terms(where.org)) if where.org else set()
 
         def org_ok(org: str) -> bool:
@@ -230,7 +231,7 @@ class WhooshSearcher:
 
     def _by_date(self, reports: list[ReportMatches], newest: bool) -> list[ReportMatches]:
         """Dated reports by date (ties by id), then the undated by id."""
-        date_of = self.reader.column_reader("date")
+        date_of = _Column(self.reader, "date")
         dates = {r.report: str(_text(date_of[r.matches[0].doc])) for r in reports}
         dated = sorted((r for r in reports if dates[r.report]),
                        key=lambda r: (dates[r.report], r.report), reverse=newest)
@@ -283,6 +284,27 @@ class WhooshSearcher:
         field = self.schema["year"]
         dated = [field.from_bytes(b) for b in field.sortable_terms(self.reader, "year")]
         return (min(dated), max(dated)) if dated else None
+
+
+class _Column:
+    """A column's value for each document of a reader, segment by segment.
+
+    Whoosh's own reader over several segments misplaces the values of a column that some
+    segment lacks (no document of it had the field: an update's segment of undated reports);
+    here such a segment gives the column's empty value.
+    """
+
+    def __init__(self, reader: Any, field: str) -> None:
+        self.starts: list[int] = []
+        self.columns: list[Any] = []
+        for leaf, start in reader.leaf_readers():
+            self.starts.append(start)
+            self.columns.append(leaf.column_reader(field) if leaf.has_column(field) else None)
+
+    def __getitem__(self, doc: int) -> Any:
+        at = bisect.bisect_right(self.starts, doc) - 1
+        column = self.columns[at]
+        return None if column is None else column[doc - self.starts[at]]
 
 
 def _decoded(matched: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:

@@ -62,8 +62,6 @@ class Document:
     media_type: str
     pages: tuple[Page, ...]
     title: str | None = None
-    description: str | None = None
-    links: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     # Why pages that hold pictures of text were left unread (no Tesseract, OCR off...); None
     # when every such page was read.
@@ -91,8 +89,6 @@ class Document:
         return {
             "media_type": self.media_type,
             "title": self.title,
-            "description": self.description,
-            "links": list(self.links),
             "pages": [p.to_json() for p in self.pages],
             "warnings": list(self.warnings),
             "unread": self.unread,
@@ -104,8 +100,6 @@ class Document:
         return cls(
             media_type=str(data["media_type"]),
             title=data.get("title"),
-            description=data.get("description"),
-            links=tuple(data.get("links", ())),
             pages=tuple(Page.from_json(p) for p in data["pages"]),
             warnings=tuple(data.get("warnings", ())),
             unread=data.get("unread"),

@@ -3,7 +3,7 @@
 Main content comes from two well-kept boilerplate removers, trafilatura (favouring precision)
 and readability-lxml: splib keeps the shorter of their readings, unless it has under half the
 longer one's words, and falls back to the page's whole visible text when neither found an
-article. BeautifulSoup reads the title, meta description and links. The charset is detected
+article. BeautifulSoup reads the title. The charset is detected
 from the bytes (BOM, declared charset, then statistics) rather than trusted from an HTTP
 header. An HTML page is one page.
 
@@ -30,7 +30,6 @@ import logging
 import re
 import warnings
 from typing import TYPE_CHECKING
-from urllib.parse import urldefrag
 
 from ..errors import ExtractionError
 from . import HTML, Document, Page
@@ -66,7 +65,7 @@ def decode_html(data: bytes) -> tuple[str, str | None]:
 
 
 def extract_html(data: bytes) -> Document:
-    """Extract the main text, title, description and links of an HTML page."""
+    """Extract the main text and the title of an HTML page."""
     from bs4 import BeautifulSoup
 
     markup, encoding = decode_html(data)
@@ -78,15 +77,6 @@ def extract_html(data: bytes) -> Document:
         except Exception as exc:  # lxml refuses some pathological documents outright
             raise ExtractionError(f"unreadable HTML: {exc}") from None
         title = _clean(soup.title.get_text(" ") if soup.title else "")
-        description = ""
-        meta = soup.find("meta", attrs={"name": "description"})
-        if meta is not None and isinstance(meta.get("content"), str):
-            description = _clean(str(meta["content"]))
-        links: list[str] = []
-        for anchor in soup.find_all("a", href=True):
-            href = urldefrag(str(anchor["href"]).strip())[0]
-            if href.startswith(("http://", "https://")) and href not in links:
-                links.append(href)
         main = _main_content(markup)
         if len(main) < MIN_MAIN_CHARS:
             visible = visible_text(soup)
@@ -101,8 +91,6 @@ def extract_html(data: bytes) -> Document:
         media_type=HTML,
         pages=(Page(number=1, text=main),),
         title=title or None,
-        description=description or None,
-        links=tuple(links),
         warnings=tuple(found),
     )
 

@@ -225,7 +225,8 @@ def create_app(lib: Library, title: str = "Report library",
                 args.get("q", ""), limit=_int(args, "limit", 10, 1, 1000),
                 pages=_int(args, "pages", 3, 0, 50), org=args.get("org") or None,
                 year=args.get("year") or None, more_like_this=JSON_MORE_LIKE_THIS,
-                offset=_int(args, "offset", 0, 0, 10_000), sort=args.get("sort") or "relevance")
+                offset=_int(args, "offset", 0, 0, 10_000), sort=args.get("sort") or "relevance",
+                facets=True)
         except SplibError as exc:
             return _json({"error": str(exc)}, _status(exc))
         return _json(results.to_json(), 200)

@@ -1,0 +1,166 @@
+"""The engine seam: Whoosh behind `indexer/engine/` alone, and one engine search answering a
+results page with its facets and its order."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, WEB_ORGS, build_web_library
+
+from indexer import Library
+from indexer.cli import main
+from indexer.web import create_app
+
+WHOOSH_IMPORT = re.compile(r"^\s*(import|from) whoosh\b", re.M)
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    return build_web_library(tmp_path_factory.mktemp("engine"))
+
+
+def test_only_the_engine_imports_whoosh() -> None:
+    importers = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "indexer").rglob("*.py")
+                       if WHOOSH_IMPORT.search(path.read_text(encoding="utf-8")))
+    assert importers, "the engine should import Whoosh"
+    assert [p for p in importers if not p.startswith("indexer/engine/")] == []
+
+
+def test_loading_the_command_line_loads_no_whoosh() -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, indexer.cli; "
+         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'whoosh'))"],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+def years_of(lib: Library, ids: set[str]) -> Counter[int]:
+    return Counter(r.year for r in lib.catalog() if r.id in ids and r.year)
+
+
+def test_facets_count_the_matches_each_under_the_other_filters(lib: Library) -> None:
+    everything = lib.search("shelter", facets=True)
+    assert everything.facets is not None
+    assert dict(everything.facets.organization) == {
+        WEB_ORGS[0]: 4, WEB_ORGS[1]: 4, WEB_ORGS[2]: 4,
+        next(r.organization for r in lib.catalog() if r.id == "xss-probe"): 1}
+    assert dict(everything.facets.year) == years_of(lib, set(everything.matched))
+    # Most first, then by name; years newest first.
+    assert [n for _, n in everything.facets.organization] == [4, 4, 4, 1]
+    assert [y for y, _ in everything.facets.year] == sorted(dict(everything.facets.year),
+                                                           reverse=True)
+    chosen = lib.search("shelter", organization=WEB_ORGS[2], year="2010-2016", facets=True)
+    assert chosen.facets is not None
+    assert sorted(chosen.matched) == ["shelter-02", "shelter-05", "shelter-08"]
+    # The organisations under the years alone; the years under the organisation alone.
+    in_years = {r.id for r in lib.catalog() if r.year and 2010 <= r.year <= 2016
+                and r.id in everything.matched}
+    assert dict(chosen.facets.organization) == Counter(
+        r.organization for r in lib.catalog() if r.id in in_years)
+    assert dict(chosen.facets.year) == {2010: 1, 2013: 1, 2016: 1, 2019: 1}
+    # Words of the organisation (--org) filter the same way.
+    worded = lib.search("shelter", org=WEB_ORGS[2].split()[-1], facets=True)
+    assert worded.matched == lib.search("shelter", organization=WEB_ORGS[2]).matched
+    assert worded.facets is not None and len(worded.facets.organization) == 4
+    assert lib.search("shelter").facets is None  # counted only when asked for
+
+
+def test_facets_on_the_command_line_and_in_the_json(lib: Library) -> None:
+    runner = CliRunner()
+    shown = runner.invoke(main, ["search", "shelter", "--facets", "--year", "2008-2010"], obj=lib)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    start = lines.index("By organisation (--org):")
+    assert [line.split(None, 1) for line in lines[start + 1:start + 4]] == \
+        [["1", name] for name in sorted(WEB_ORGS[:3])]
+    years = lines[lines.index("By year (--year):") + 1:]
+    assert [line.split() for line in years][:3] == [["1", "2020"], ["1", "2019"], ["1", "2018"]]
+    plain = runner.invoke(main, ["search", "shelter"], obj=lib)
+    assert "By organisation" not in plain.stdout
+    printed = json.loads(runner.invoke(main, ["search", "shelter", "--json"], obj=lib).stdout)
+    client = create_app(lib).test_client()
+    served = client.get("/api/search?q=shelter").get_json()
+    assert printed["facets"] == served["facets"]
+    assert sorted(printed["facets"]) == ["organization", "year"]
+    assert [WEB_ORGS[0], 4] in printed["facets"]["organization"]
+    assert [2015, 1] in printed["facets"]["year"]
+
+
+@pytest.mark.parametrize("page", [
+    "/?q=shelter",
+    "/?q=shelter+survivors",
+    "/?q=shelter&org={org}&from=2009&to=2015",
+    "/?q=shelter&org={org}&sort=newest&page=1",
+    "/?q=shelter&sort=oldest&page=2",
+])
+def test_a_results_page_is_one_engine_search(lib: Library, page: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from urllib.parse import quote_plus
+
+    from indexer.engine.searching import WhooshSearcher
+
+    calls: list[str] = []
+    real = WhooshSearcher.search
+
+    def counted(self: WhooshSearcher, *args: Any, **kwargs: Any) -> Any:
+        calls.append(repr(args[0]))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(WhooshSearcher, "search", counted)
+    html = create_app(lib).test_client().get(page.format(org=quote_plus(WEB_ORGS[1]))) \
+        .get_data(as_text=True)
+    assert 'class="facets"' in html and "About this report" in html
+    assert len(calls) == 1, calls
+
+
+def test_date_order_from_the_one_search(lib: Library) -> None:
+    newest = lib.search("shelter", sort="newest", limit=4)
+    dates = {r.id: r.date for r in lib.catalog()}
+    assert [dates[h.id] for h in newest.results] == ["2020", "2019", "2018", "2017"]
+    assert newest.total == 13
+    oldest = lib.search("shelter", sort="oldest", limit=3, offset=1)
+    assert [h.id for h in oldest.results] == ["shelter-01", "shelter-02", "shelter-03"]
+    # Snippets of the reports shown, as in relevance order.
+    assert all(h.snippets for h in oldest.results)
+
+
+def test_similar_reports_through_the_engine(lib: Library) -> None:
+    found = lib.similar("shelter-03", limit=3)
+    assert len(found) == 3 and "shelter-03" not in {s.id for s in found}
+    assert all(s.terms for s in found)
+
+
+def test_a_missing_index_folder_is_said_to_be_gone(tmp_path: Path) -> None:
+    from indexer.engine import IndexGone, open_index
+
+    with pytest.raises(IndexGone):
+        open_index(tmp_path / "nothing-here")
+
+
+def test_facets_and_dates_after_an_update_adds_a_segment(tmp_path: Path) -> None:
+    """An update writes a new segment; the first held no date and no organisation at all."""
+    from conftest import make_pdf, write_catalog
+
+    (tmp_path / "a.pdf").write_bytes(make_pdf(["Shelter intake notes for case managers."]))
+    (tmp_path / "b.pdf").write_bytes(make_pdf(["Shelter capacity across the state."]))
+    first = [{"id": "undated", "title": "Intake notes", "path": "a.pdf"}]
+    catalog = write_catalog(tmp_path / "catalog.toml", first)
+    lib = Library(catalog=catalog, data=tmp_path / "data")
+    lib.rebuild(offline=True)
+    write_catalog(catalog, [*first, {"id": "dated", "title": "Capacity", "path": "b.pdf",
+                                     "organization": "State Coalition", "date": "2019-05"}])
+    assert lib.update(offline=True).changes is not None
+    found = lib.search("shelter", sort="newest", facets=True)
+    assert [h.id for h in found.results] == ["dated", "undated"]
+    assert found.facets is not None
+    assert found.facets.organization == (("State Coalition", 1),)
+    assert found.facets.year == ((2019, 1),)
+    assert lib.search("shelter", organization="State Coalition").matched == {"dated"}
