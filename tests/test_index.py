@@ -144,7 +144,8 @@ def test_cli_search_json_shape(library: Library) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"query", "total", "fallback", "suggestion", "all_words",
-                         "also_searched", "notes", "results"}
+                         "also_searched", "notes", "results", "facets"}
+    assert set(data["facets"]) == {"organization", "year"}
     assert data["query"] == "certification letter" and data["total"] >= 1
     first = data["results"][0]
     assert set(first) == {"id", "title", "organization", "date", "url", "source", "score",
