@@ -11,7 +11,8 @@ The public API is `Library`; everything the CLI does goes through it.
 
 from __future__ import annotations
 
-from .catalog import Catalog, Report
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     BusyError,
     CatalogError,
@@ -22,12 +23,35 @@ from .errors import (
     QueryError,
     SplibError,
 )
-from .extract import Document, Page
-from .extract.isolate import Limits
-from .fetch import FetchSettings
-from .ingest import EntryStatus
-from .library import BuildReport, Library, ReportView
-from .results import Hit, SearchResults, Snippet
+
+if TYPE_CHECKING:
+    from .catalog import Catalog, Report
+    from .extract import Document, Page
+    from .extract.isolate import Limits
+    from .fetch import FetchSettings
+    from .ingest import EntryStatus
+    from .library import BuildReport, Library, ReportView
+    from .results import Hit, SearchResults
+    from .snippets import Snippet
+
+# Loaded when first asked for: `splib --help` (which imports this package) loads none of them.
+_LAZY = {
+    "Catalog": "catalog", "Report": "catalog", "Document": "extract", "Page": "extract",
+    "Limits": "extract.isolate", "FetchSettings": "fetch", "EntryStatus": "ingest",
+    "BuildReport": "library", "Library": "library", "ReportView": "library",
+    "Hit": "results", "SearchResults": "results", "Snippet": "snippets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BuildReport",

@@ -7,28 +7,25 @@ usage errors (exit 2). No traceback reaches a person unless they ask with -v.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
-import logging
-import shlex
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .errors import SplibError
-from .evaluate import MUST_RANK
-from .extract import Page
-from .ingest import SOURCE_WORDS, EntryStatus, ProgressEvent
-from .keeping import check_summary, entries_toml
-from .library import SORTS, BuildReport, Library
-from .results import Facets, Hit, SearchResults, Snippet
-from .search import JSON_MORE_LIKE_THIS
+from .results import SORTS
 from .wording import plural
+
+if TYPE_CHECKING:  # the commands import what they use: `splib --help` loads no engine
+    from .engine import Facets
+    from .extract import Page
+    from .ingest import EntryStatus, ProgressEvent
+    from .library import BuildReport, Library
+    from .results import Hit, SearchResults
+    from .snippets import Snippet
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -41,7 +38,7 @@ class SplibGroup(click.Group):
             return super().invoke(ctx)
         except SplibError as exc:
             message = str(exc)
-            if isinstance(ctx.obj, Library):  # commands to run next, as this person must
+            if _is_library(ctx.obj):  # commands to run next, as this person must
                 message = message.replace("`splib ", "`" + _command(ctx.obj, "").rstrip()
                                           + " ") if "--catalog" not in message else message
             raise click.ClickException(message) from None
@@ -55,6 +52,8 @@ class SplibGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as exc:
+            import logging
+
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 raise
             raise click.ClickException(
@@ -74,6 +73,8 @@ def _quiet_stdout() -> None:
 
 def _configure_logging(verbose: bool) -> None:
     # A warning a person reads is its message; -v adds where it comes from.
+    import logging
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s" if verbose else
                         "%(message)s", stream=sys.stderr, force=True)
@@ -118,11 +119,34 @@ def main(ctx: click.Context, catalog: str, data: str | None) -> None:
       splib status                       # which reports have full text, and why not
     """
     _configure_logging(bool(ctx.meta.get("splib.verbose")))
-    if not isinstance(ctx.obj, Library):  # tests may hand in a Library with their settings
+    if not _is_library(ctx.obj):  # tests may hand in a Library with their settings
+        from .library import Library
+
         ctx.obj = Library(catalog=catalog, data=data)
 
 
-pass_library = click.make_pass_decorator(Library)
+def _json(data: object, **options: Any) -> str:
+    import json
+
+    return json.dumps(data, **options)
+
+
+def _is_library(obj: object) -> bool:
+    library = sys.modules.get(f"{__package__}.library")
+    return library is not None and isinstance(obj, library.Library)
+
+
+_F = TypeVar("_F", bound=Any)
+
+
+def pass_library(f: _F) -> _F:
+    """Hand the command the `Library` that `main` made (or a test gave)."""
+
+    @click.pass_context
+    def command(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
+        return ctx.invoke(f, ctx.obj, *args, **kwargs)
+
+    return functools.update_wrapper(command, f)  # type: ignore[return-value]
 
 
 def _command(lib: Library, args: str) -> str:
@@ -133,6 +157,8 @@ def _command(lib: Library, args: str) -> str:
     catalog = str(lib.catalog_path)
     if catalog in ("corpus/catalog.toml", os.environ.get("SPLIB_CATALOG", "")):
         return f"splib {args}"
+    import shlex
+
     return f"splib --catalog {shlex.quote(catalog)} {args}"
 
 
@@ -147,6 +173,8 @@ class ProgressBar:
         self.bar: Any = None
         self.stage = ""
         # Pages read by OCR are reported from the extraction threads.
+        import threading
+
         self.lock = threading.Lock()
 
     def __call__(self, event: ProgressEvent) -> None:
@@ -227,14 +255,14 @@ def extract(lib: Library, file: str, as_json: bool, password: str, languages: tu
     bar = ProgressBar()
     try:
         doc = lib.extract(file, password=password, languages=languages, ocr=not no_ocr,
-                          progress=lambda done, total: bar(ProgressEvent(
+                          progress=lambda done, total: bar(_event(
                               "Reading by OCR", done, total,
                               f"{Path(file).name}, scanned page {done} of {total}")))
     finally:
         bar.close()
     if as_json:
         data = doc.to_json()
-        click.echo(json.dumps({k: data[k] for k in ("media_type", "title", "pages", "warnings")},
+        click.echo(_json({k: data[k] for k in ("media_type", "title", "pages", "warnings")},
                               ensure_ascii=False, indent=1))
         return
     if doc.title:
@@ -284,7 +312,7 @@ def status(lib: Library, as_json: bool) -> None:
         keys = ("id", "state", "source", "pages", "chars", "fetched_at", "error",
                 "ocr_pages", "ocr_confidence", "unread")
         entries = [{k: getattr(s, k) for k in keys} for s in statuses]
-        click.echo(json.dumps({"entries": entries}, ensure_ascii=False, indent=1))
+        click.echo(_json({"entries": entries}, ensure_ascii=False, indent=1))
         return
     _print_status_table(statuses)
 
@@ -474,15 +502,23 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
       splib search housing -rural                          # reports never saying "rural"
       splib search "What services do victims need? (housing, mental health)"
     """
+    from .search import JSON_MORE_LIKE_THIS
+
     results = lib.search(" ".join(query), limit=limit, pages=pages, org=org, year=year,
                          more_like_this=JSON_MORE_LIKE_THIS if as_json else 0, offset=offset,
                          sort=sort, facets=facets or as_json)
     if as_json:
-        click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
+        click.echo(_json(results.to_json(), ensure_ascii=False, indent=1))
         return
     _print_results(results, offset, color=sys.stdout.isatty())
     if facets and results.facets is not None and results.total:
         _print_facets(results.facets)
+
+
+def _event(stage: str, done: int, total: int, item: str) -> ProgressEvent:
+    from .ingest import ProgressEvent
+
+    return ProgressEvent(stage, done, total, item)
 
 
 def _print_facets(facets: Facets) -> None:
@@ -532,6 +568,8 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
     title = click.style(hit.title, bold=True) if color else hit.title
     click.echo(f"{rank}. {title}")
     facts = [x for x in (hit.organization, hit.date) if x]
+    from .ingest import SOURCE_WORDS
+
     facts.append(SOURCE_WORDS.get(hit.source, "summary only"))
     click.echo("   " + " · ".join(facts))
     if hit.url:
@@ -625,6 +663,8 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
       splib add ~/Downloads/new-reports --copy        # every report and scan in it
       splib add https://www.example.org/report.pdf --dry-run
     """
+    from .keeping import entries_toml
+
     bar = ProgressBar()
     try:
         report = lib.add(targets, place=place or "refer", dry_run=dry_run, progress=bar)
@@ -664,6 +704,8 @@ def import_command(lib: Library, source: str, dry_run: bool) -> None:
       splib import https://www.example.org/library --dry-run
       splib import ../shared/seed/library-for-service-providers.txt
     """
+    from .keeping import entries_toml
+
     report = lib.import_listing(source, dry_run=dry_run)
     if dry_run and report.entries:
         click.echo(entries_toml(report.entries), nl=False)
@@ -695,6 +737,8 @@ def check(lib: Library) -> None:
       splib check
       splib --catalog ~/library/catalog.toml check
     """
+    from .keeping import check_summary
+
     report = lib.check()
     for problem in report.problems:
         click.echo(f"  problem: {problem}")
@@ -722,7 +766,7 @@ def similar_command(lib: Library, report_id: str, limit: int, as_json: bool) -> 
     """
     found = lib.similar(report_id, limit=limit)
     if as_json:
-        click.echo(json.dumps({"id": report_id, "similar": [s.to_json() for s in found]},
+        click.echo(_json({"id": report_id, "similar": [s.to_json() for s in found]},
                               ensure_ascii=False, indent=1))
         return
     if not found:
@@ -747,6 +791,8 @@ def eval_command(lib: Library, questions: str) -> None:
       splib eval
       splib eval queries/library.toml
     """
+    from .evaluate import MUST_RANK
+
     report = lib.evaluate(questions)
     click.echo(f"{len(report.results)} questions: nDCG@10 {report.ndcg10:.4f}, "
                f"MRR {report.mrr:.4f}")
@@ -791,6 +837,8 @@ def serve(lib: Library, host: str, port: int, title: str) -> None:
     if lib.store.current_index() is None:
         click.echo("No index yet: searches will say so until `splib rebuild` has run.",
                    err=True)
+    import contextlib
+
     with contextlib.suppress(KeyboardInterrupt):  # waitress mostly catches it and returns
         run_server(lib, host, port, title,
                    ready=lambda url: click.echo(f"Serving {title!r} at {url} (Ctrl+C stops)."))

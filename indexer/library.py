@@ -52,7 +52,8 @@ from .keeping import (
     unique_file,
     with_entries,
 )
-from .search import SearchResults, Similar, search, similar
+from .results import SORTS, SearchResults, Similar
+from .search import search, similar
 from .store import EntryRecord, Store, disk_error, write_atomic
 from .wording import plural
 
@@ -62,7 +63,6 @@ DEFAULT_CATALOG = Path("corpus/catalog.toml")
 DATA_NAME = ".splib"  # the data folder's name, beside the catalog unless told otherwise
 LEGACY_FOLDER = "corpus"  # catalogs in corpus/ once kept their data in the folder above
 DEFAULT_QUESTIONS = Path("queries/library.toml")
-SORTS = ("relevance", "newest", "oldest")
 PLACES = ("refer", "copy", "move")  # where `add` leaves a file: where it is, or in files/
 FILES_FOLDER = "files"  # beside the catalog: the reports `add --copy/--move` keeps
 INBOX_FOLDER = "inbox"  # beside the catalog: files dropped here are added by `update`

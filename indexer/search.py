@@ -49,7 +49,7 @@ from .query import (
     parse_years,
     with_acronyms,
 )
-from .results import EMPTY_LIBRARY, Hit, SearchResults, Similar
+from .results import EMPTY_LIBRARY, SORTS, Hit, SearchResults, Similar
 from .similar import is_word
 from .similar import similar as similar_reports
 from .snippets import Snippet, lead, make_snippet
@@ -62,7 +62,6 @@ log = logging.getLogger(__name__)
 
 # Similar reports listed per result in the JSON of `splib search --json` and /api/search.
 JSON_MORE_LIKE_THIS = 3
-ORDERS = ("relevance", "newest", "oldest")
 # Words that give a question its form, not its subject.
 QUESTION_WORDS = frozenset(
     """
@@ -133,8 +132,8 @@ def search(index: Index, query: str, limit: int = 10, pages: int = 3, org: str |
     `facets` counts the matching reports by organisation and by year."""
     if limit < 1 or pages < 0 or offset < 0:
         raise QueryError("--limit must be at least 1, --pages and the offset at least 0.")
-    if sort not in ORDERS:
-        raise QueryError(f"Sort by one of {', '.join(ORDERS)}, not {sort!r}.")
+    if sort not in SORTS:
+        raise QueryError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
     cleaned = clean_query(query)
     text = cleaned.text
     years = parse_years(year)

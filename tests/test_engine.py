@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, WEB_ORGS, build_web_library
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import Library
 from indexer.cli import main
@@ -40,6 +42,24 @@ def test_loading_the_command_line_loads_no_whoosh() -> None:
          "print(sorted(m for m in sys.modules if m.split('.')[0] == 'whoosh'))"],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+HEAVY = ("whoosh", "requests", "pypdf", "pypdfium2", "bs4", "trafilatura", "PIL", "flask")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["search", "--help"], ["status"]])
+def test_light_commands_load_no_engine_network_or_pdf_library(args: list[str],
+                                                              tmp_path: Path) -> None:
+    (tmp_path / "catalog.toml").write_text(
+        '[[report]]\nid = "a"\ntitle = "A report"\nsummary = "Shelter."\n', encoding="utf-8")
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['splib', '--catalog', 'catalog.toml', *{args!r}]\n"
+            "try:\n    runpy.run_module('indexer', run_name='__main__')\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
 def years_of(lib: Library, ids: set[str]) -> Counter[int]:
@@ -164,3 +184,21 @@ def test_facets_and_dates_after_an_update_adds_a_segment(tmp_path: Path) -> None
     assert found.facets.organization == (("State Coalition", 1),)
     assert found.facets.year == ((2019, 1),)
     assert lib.search("shelter", organization="State Coalition").matched == {"dated"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aAeEiInNsStTyY\u00e9\u00fc\u00df\u0130\ufb01019.-'"),
+               min_size=1, max_size=12))
+def test_the_quick_stem_is_the_analyzer_stem(word: str) -> None:
+    from indexer.engine.analysis import analyzed_stem, stem
+
+    assert stem(word) == analyzed_stem(word)
+
+
+def test_the_quick_stem_on_words_people_write() -> None:
+    from indexer.engine.analysis import analyzed_stem, stem
+
+    for word in ("Trafficking", "survivors'", "U.S.", "e.g.", "H-2A", "the", "AND", "T",
+                 "caf\u00e9", "\u00dcber", "stra\u00dfe", "\ufb01nance", "24/7", "I-914"):
+        assert stem(word) == analyzed_stem(word), word
+    assert stem("trafficking") == "traffick" and stem("the") is None

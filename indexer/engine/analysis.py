@@ -6,6 +6,7 @@ and the CLI import this module cheaply.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -66,9 +67,42 @@ def name_terms(text: str) -> list[str]:
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str | None:
     """`word` as the index stores it (lower-cased, accents folded, stemmed); None for a stop
-    word."""
+    word or for text that is not one word.
+
+    A single word takes the analyzer's steps directly (lower case, stop words, Snowball, accent
+    folding), about ten times faster than the analyzer's pipeline of generators: the
+    highlighter stems every distinct word of every page it shows.
+    """
+    if _ONE_WORD.fullmatch(word):
+        lower = word.lower()
+        if lower in _stop_words():
+            return None
+        return english_stem(lower).translate(_accents())
     tokens = text_terms(word)
     return tokens[0] if len(tokens) == 1 else None
+
+
+def analyzed_stem(word: str) -> str | None:
+    """What the analyzer's pipeline makes of `word` (one word, or None): `stem`, the slow way."""
+    tokens = text_terms(word)
+    return tokens[0] if len(tokens) == 1 else None
+
+
+_ONE_WORD = re.compile(TOKEN_PATTERN)
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from whoosh.analysis import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+@lru_cache(maxsize=1)
+def _accents() -> dict[int, str]:
+    from whoosh.support.charset import accent_map
+
+    return dict(accent_map)
 
 
 @lru_cache(maxsize=1)

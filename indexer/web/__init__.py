@@ -21,13 +21,15 @@ from flask import Flask, Response, abort, render_template, request, send_file
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from ..engine import Facets
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
 from ..extract import EXTENSIONS
 from ..ingest import SOURCE_WORDS
-from ..library import SORTS, Library, SavedCopy
+from ..library import Library, SavedCopy
 from ..query import parse_years
-from ..results import Facets, Snippet
+from ..results import SORTS
 from ..search import JSON_MORE_LIKE_THIS
+from ..snippets import Snippet
 
 __all__ = ["create_app", "serve"]
 
