@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
@@ -37,6 +38,7 @@ from .query import (
     MAX_PASTE_CHARS,
     AllOf,
     AnyOf,
+    Glossary,
     Node,
     Not,
     Parsed,
@@ -150,41 +152,18 @@ def search(index: Index, query: str, limit: int = 10, pages: int = 3, org: str |
         folder = str(index.folder)
         vocabulary = load(folder)
         glossary = load_acronyms(folder)
-        also: tuple[str, ...] = ()
-        suggestion = None
         parsed = None if cleaned.pasted else parse(text)
         question = None if parsed is None else question_words(parsed, ranking)
-        run = _Run(searcher, where, wanted, pages, sort, facets)
-        if parsed is None or question is not None:
-            # Pasted text or a question in plain words: any word may match, ranked by BM25
-            # over all of them, then widened by the words the best pages share
-            # (pseudo-relevance feedback; those rank but are not highlighted).
-            boosts = {"body": 1.0}
-            if ranking.question_title:
-                boosts["title"] = ranking.question_title
-            if parsed is None:
-                q = _pasted(searcher, text, boosts, ranking)
-            else:
-                assert question is not None
-                corrected = corrections(searcher, vocabulary, question)
-                if corrected:
-                    suggestion = replace_words(text, corrected)
-                widened, also = with_acronyms(AllOf(tuple(question)), glossary)
-                asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
-                q = searcher.compile(AnyOf(asked + tuple(Word(w) for w in corrected.values())),
-                                     boosts, Expansions(vocabulary),
-                                     split=ranking.question_split, merge=True)
-            if q is None:
-                raise QueryError("Nothing to search for: the text holds only very common "
-                                 "words. Add a word that says what you are looking for.")
-            ranked = run(_feedback(searcher, q, where, ranking))
-            answer = _Answer(q, ranked, ranked.reports)
-        else:
-            node, also = with_acronyms(parsed.node, glossary)
-            answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)
-            fixes = corrections(searcher, vocabulary, leaves(parsed.node))
-            if fixes:
-                suggestion = checked(searcher, vocabulary, replace_words(text, fixes), where)
+        # A keyword query's answer depends on how many reports were asked for (those with
+        # some of the words fill a page short of those with all); any-word queries' do not.
+        size = wanted if parsed is not None and question is None else None
+        key = (folder, text, cleaned.pasted, where, sort, facets, ranking, pages, size)
+        found = _ANSWERS.get(key, wanted)
+        if found is None:
+            found = _answer(searcher, text, parsed, question, where, wanted, pages, sort,
+                            facets, ranking, vocabulary, glossary)
+            _ANSWERS.put(key, found)
+        answer, suggestion, also = found.answer, found.suggestion, found.also
         marked = searcher.marked(answer.query)
         results = tuple(_hit(searcher, each, pages, marked)
                         for each in answer.reports[offset:wanted])
@@ -198,6 +177,100 @@ def search(index: Index, query: str, limit: int = 10, pages: int = 3, org: str |
                          suggestion=suggestion, results=results, matched=matched,
                          notes=tuple(notes), also=also, all_words=answer.all_words,
                          facets=answer.ranked.facets)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What one query found, kept for its next page, another sort of the same reports or a
+    repeat (see `_Answers`)."""
+
+    answer: _Answer
+    suggestion: str | None
+    also: tuple[str, ...]
+    wanted: int  # how many reports were asked for
+
+
+def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
+            question: list[Word | Phrase] | None, where: Where, wanted: int, pages: int,
+            sort: str, facets: bool, ranking: Ranking, vocabulary: Vocabulary,
+            glossary: Glossary) -> _Found:
+    """The engine's answer to a query as typed: pasted text (`parsed` None), a question (its
+    content words), or keywords (see the module docstring)."""
+    also: tuple[str, ...] = ()
+    suggestion = None
+    run = _Run(searcher, where, wanted, pages, sort, facets)
+    if parsed is None or question is not None:
+        # Pasted text or a question in plain words: any word may match, ranked by BM25
+        # over all of them, then widened by the words the best pages share
+        # (pseudo-relevance feedback; those rank but are not highlighted).
+        boosts = {"body": 1.0}
+        if ranking.question_title:
+            boosts["title"] = ranking.question_title
+        if parsed is None:
+            q = _pasted(searcher, text, boosts, ranking)
+        else:
+            assert question is not None
+            corrected = corrections(searcher, vocabulary, question)
+            if corrected:
+                suggestion = replace_words(text, corrected)
+            widened, also = with_acronyms(AllOf(tuple(question)), glossary)
+            asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
+            q = searcher.compile(AnyOf(asked + tuple(Word(w) for w in corrected.values())),
+                                 boosts, Expansions(vocabulary),
+                                 split=ranking.question_split, merge=True)
+        if q is None:
+            raise QueryError("Nothing to search for: the text holds only very common "
+                             "words. Add a word that says what you are looking for.")
+        ranked = run(_feedback(searcher, q, where, ranking))
+        answer = _Answer(q, ranked, ranked.reports)
+    else:
+        node, also = with_acronyms(parsed.node, glossary)
+        answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)
+        fixes = corrections(searcher, vocabulary, leaves(parsed.node))
+        if fixes:
+            suggestion = checked(searcher, vocabulary, replace_words(text, fixes), where)
+    return _Found(answer, suggestion, also, wanted)
+
+
+class _Answers:
+    """The last queries' answers, by index generation, query and filters: the next page of
+    results, or the same search again, costs no engine search. A generation never changes
+    once written, so an answer stays true until the generation is replaced."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.kept: OrderedDict[tuple[object, ...], _Found] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...], wanted: int) -> _Found | None:
+        with self.lock:
+            found = self.kept.get(key)
+            if found is None:
+                return None
+            # Asked for no more reports than were found for, or the reports found are enough.
+            if wanted > found.wanted and len(found.answer.reports) < wanted:
+                return None
+            self.kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], found: _Found) -> None:
+        with self.lock:
+            self.kept[key] = found
+            self.kept.move_to_end(key)
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.kept.clear()
+
+
+_ANSWERS = _Answers()
+
+
+def forget_answers() -> None:
+    """Drop the kept answers (benchmarks measuring the engine's cost each time)."""
+    _ANSWERS.clear()
 
 
 @dataclass(frozen=True)

@@ -134,11 +134,41 @@ def test_a_results_page_is_one_engine_search(lib: Library, page: str,
         calls.append(repr(args[0]))
         return real(self, *args, **kwargs)
 
+    from indexer.search import forget_answers
+
     monkeypatch.setattr(WhooshSearcher, "search", counted)
-    html = create_app(lib).test_client().get(page.format(org=quote_plus(WEB_ORGS[1]))) \
-        .get_data(as_text=True)
+    forget_answers()
+    client = create_app(lib).test_client()
+    html = client.get(page.format(org=quote_plus(WEB_ORGS[1]))).get_data(as_text=True)
     assert 'class="facets"' in html and "About this report" in html
     assert len(calls) == 1, calls
+    # The same page again is answered from the kept answer.
+    assert client.get(page.format(org=quote_plus(WEB_ORGS[1]))).get_data(as_text=True) == html
+    assert len(calls) == 1, calls
+
+
+def test_the_next_page_of_a_question_needs_no_engine_search(
+        lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.engine.searching import WhooshSearcher
+    from indexer.search import forget_answers
+
+    question = "where do survivors find emergency shelter beds and transport"
+    forget_answers()
+    first = lib.search(question, limit=4)
+    forget_answers()
+    second = lib.search(question, limit=4, offset=4)  # each found afresh
+    forget_answers()
+    calls: list[int] = []
+    real = WhooshSearcher.search
+
+    def counted(self: WhooshSearcher, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(WhooshSearcher, "search", counted)
+    assert lib.search(question, limit=4) == first
+    assert lib.search(question, limit=4, offset=4) == second
+    assert len(calls) == 1
 
 
 def test_date_order_from_the_one_search(lib: Library) -> None:
