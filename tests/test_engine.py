@@ -232,3 +232,93 @@ def test_the_quick_stem_on_words_people_write() -> None:
                  "caf\u00e9", "\u00dcber", "stra\u00dfe", "\ufb01nance", "24/7", "I-914"):
         assert stem(word) == analyzed_stem(word), word
     assert stem("trafficking") == "traffick" and stem("the") is None
+
+
+QUERIES = [
+    ("shelter", {}),
+    ("emergency shelter beds for survivors and transport to an advocate", {}),
+    ("case managers arrange transport", {"facets": True, "year": "2010-2015"}),
+    ("shelter survivors", {"organization": WEB_ORGS[0], "facets": True}),
+    ("interview guide program staff appendix", {"sort": "newest", "limit": 3}),
+    ("shelter -transport", {}),
+    ("survivors county review finding", {"org": "department", "offset": 2, "limit": 4}),
+]
+
+
+def test_words_only_queries_score_as_whoosh_scores_them(
+        lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-posting-list scoring (arrays.py) gives Whoosh's own answer."""
+    import indexer.engine.searching as searching
+    from indexer.search import forget_answers
+
+    def answers() -> list[Any]:
+        found = []
+        for text, options in QUERIES:
+            forget_answers()
+            found.append(lib.search(text, **options))
+        return found
+
+    fast = answers()
+    monkeypatch.setattr(searching, "supported", lambda q: False)
+    slow = answers()
+    for one, other in zip(fast, slow, strict=True):
+        assert one.results and [(h.id, h.snippets) for h in one.results] == \
+            [(h.id, h.snippets) for h in other.results]
+        assert [h.score for h in one.results] == pytest.approx([h.score for h in other.results])
+        assert (one.total, one.matched, one.facets) == (other.total, other.matched,
+                                                        other.facets)
+
+
+def test_the_best_documents_come_first_whatever_the_limit(
+        lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking for fewer reports gives the first of the same ranking, on both paths."""
+    import indexer.engine.searching as searching
+    from indexer.search import forget_answers
+
+    question = "emergency shelter beds transport advocate interview guide staff"
+    for path in ("arrays", "whoosh"):
+        if path == "whoosh":
+            monkeypatch.setattr(searching, "supported", lambda q: False)
+        forget_answers()
+        everything = [h.id for h in lib.search(question, limit=13, pages=0).results]
+        for limit in (1, 2, 5):
+            forget_answers()
+            assert [h.id for h in lib.search(question, limit=limit, pages=0).results] == \
+                everything[:limit], (path, limit)
+
+
+@pytest.fixture(scope="module")
+def big_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """2,600 one-page reports (more than Whoosh's 2,048-document window, fewer than the
+    5,000 above which it changes its way of scoring an Or); the best match is near the end."""
+    from indexer.engine import IndexDocument, create_index, open_index
+
+    folder = tmp_path_factory.mktemp("big")
+    writer = create_index(folder)
+    words = ["shelter", "transport", "advocate", "county", "review"]
+    for n in range(2600):
+        text = " ".join(words[(n + k) % 5] for k in range(n % 3 + 1)) + f" filler{n % 50}"
+        if n == 2500:
+            text = " ".join(words * 4)
+        writer.add(IndexDocument(report=f"r{n:04d}", kind="page", page=1, title=f"Report {n}",
+                                 organization="", authors="", date="", url="", source="",
+                                 text=text))
+    writer.commit()
+    return open_index(folder)
+
+
+@pytest.mark.parametrize("path", ["arrays", "whoosh"])
+def test_the_best_report_of_many_comes_first_asked_for_one(
+        big_index: Any, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.engine.searching as searching
+    from indexer.search import forget_answers, search
+
+    if path == "whoosh":
+        monkeypatch.setattr(searching, "supported", lambda q: False)
+    question = "shelter transport advocate county review"
+    forget_answers()
+    assert [h.id for h in search(big_index, question, limit=1, pages=0).results] == ["r2500"]
+    forget_answers()
+    ranked = [h.id for h in search(big_index, question, limit=30, pages=0).results]
+    forget_answers()
+    assert [h.id for h in search(big_index, question, limit=3, pages=0).results] == ranked[:3]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.query import QueryError as WhooshQueryError
@@ -17,6 +19,8 @@ from whoosh.query import QueryError as WhooshQueryError
 from ..errors import brief
 from ..query import Node
 from . import (
+    K1,
+    B,
     EngineQueryError,
     Expand,
     Facets,
@@ -30,6 +34,8 @@ from . import (
     Where,
 )
 from .analysis import name_terms
+from .arrays import Generation, Scorer, supported
+from .arrays import order as order_documents
 from .queries import (
     Compiler,
     is_plain,
@@ -48,11 +54,14 @@ ORDERS = ("relevance", "newest", "oldest")
 
 
 class WhooshIndex:
-    """An index generation on disk (`engine.Index`)."""
+    """An index generation on disk (`engine.Index`), with what its documents are once read
+    (`arrays.Generation`)."""
 
     def __init__(self, folder: Path, ix: Any) -> None:
         self.folder = folder
         self.ix = ix
+        self._generation: Generation | None = None
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def searcher(self, b: float, k1: float) -> Iterator[WhooshSearcher]:
@@ -61,7 +70,14 @@ class WhooshIndex:
         except (FileNotFoundError, whoosh_index.EmptyIndexError) as exc:
             raise IndexGone(f"The index in {self.folder} is gone ({brief(exc)}).") from None
         with opened as searcher:
-            yield WhooshSearcher(searcher)
+            yield WhooshSearcher(searcher, b, k1, self.generation)
+
+    def generation(self, reader: Any) -> Generation:
+        """What this generation's documents are, read the first time a search needs it."""
+        with self._lock:
+            if self._generation is None:
+                self._generation = Generation(reader)
+            return self._generation
 
 
 def open_folder(folder: Path) -> WhooshIndex:
@@ -74,10 +90,18 @@ def open_folder(folder: Path) -> WhooshIndex:
 class WhooshSearcher:
     """`engine.Searcher` over a Whoosh searcher."""
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, b: float = B, k1: float = K1,
+                 generation: Callable[[Any], Generation] | None = None) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
+        self.b = b
+        self.k1 = k1
+        self._generation = generation or Generation
+
+    @cached_property
+    def generation(self) -> Generation:
+        return self._generation(self.reader)
 
     @cached_property
     def _report_of(self) -> _Column:
@@ -116,9 +140,12 @@ class WhooshSearcher:
             raise ValueError(f"order {order!r}")
         try:
             positive, negatives = split_exclusions(query)
+            everything = limit is None or order != "relevance"
+            if not terms and supported(positive):
+                return self._scored(positive, negatives, exclude, where,
+                                    None if everything else limit, pages, order, facets)
             mask = self._mask(negatives, exclude)
             flt = where_filter(where)
-            everything = limit is None or order != "relevance"
             groups, complete = self._rank(positive, flt, mask, None if everything else limit,
                                           pages, terms)
             found = self._found(positive, where, mask, groups, complete, facets)
@@ -132,13 +159,58 @@ class WhooshSearcher:
             reports = self._by_date(reports, newest=order == "newest")
         return Ranked(reports=tuple(reports), matched=matched, facets=counted)
 
-    def _mask(self, negatives: Any, exclude: str | None) -> Any:
-        """Every document of the reports the query excludes (`-word`, NOT) and of `exclude`."""
+    def _scored(self, q: Any, negatives: Any, exclude: str | None, where: Where,
+                limit: int | None, pages: int, order: str, facets: bool) -> Ranked:
+        """`search` for a query of words alone, scored over whole posting lists
+        (`arrays.py`): the same scores, order, groups, totals and facets."""
+        generation = self.generation
+        scores, matched = Scorer(generation, self.searcher, self.b, self.k1).score(q)
+        matched &= generation.alive
+        base = generation.reports_allowed(where, names=False)
+        excluded = self._excluded(negatives, exclude)
+        if excluded:
+            base = np.ones(len(generation.names), dtype=bool) if base is None else base.copy()
+            for rid in excluded:
+                if rid in generation.codes:
+                    base[generation.codes[rid]] = False
+        named = generation.names_allowed(where)
+        allowed = base if named is None else named if base is None else base & named
+        shown = matched if allowed is None else matched & allowed[generation.code]
+        ranked = order_documents(scores, shown)
+        wanted = None if limit is None else limit * (pages + 1) * 5
+        while True:
+            top = ranked if wanted is None else ranked[:wanted]
+            groups: OrderedDict[str, list[Match]] = OrderedDict()
+            names = generation.names
+            for doc, code in zip(top.tolist(), generation.code[top].tolist(), strict=True):
+                groups.setdefault(names[code], []).append(Match(float(scores[doc]), doc))
+            if wanted is None or len(ranked) < wanted or len(groups) >= (limit or 0) \
+                    or wanted >= MAX_CANDIDATES:
+                break
+            wanted *= 4
+        codes = np.unique(generation.code[shown])
+        found = frozenset(names[c] for c in codes.tolist())
+        counted = None
+        if facets:
+            reachable = matched if base is None else matched & base[generation.code]
+            counted = _facets(generation, np.unique(generation.code[reachable]).tolist(), where)
+        reports = [ReportMatches(report=rid, matches=tuple(docs)) for rid, docs in groups.items()]
+        if order != "relevance":
+            reports = self._by_date(reports, newest=order == "newest")
+        return Ranked(reports=tuple(reports), matched=found, facets=counted)
+
+    def _excluded(self, negatives: Any, exclude: str | None) -> set[str]:
+        """The reports the query excludes (`-word`, NOT), and `exclude`."""
         excluded: set[str] = set()
         if negatives is not None:
             excluded = {self._report_of[d] for d in self.searcher.docs_for_query(negatives)}
         if exclude is not None:
             excluded.add(exclude)
+        return excluded
+
+    def _mask(self, negatives: Any, exclude: str | None) -> Any:
+        """Every document of the reports the query excludes (`-word`, NOT) and of `exclude`."""
+        excluded = self._excluded(negatives, exclude)
         if not excluded:
             return None
         return wq.Or([wq.Term("report", rid) for rid in sorted(excluded)])
@@ -248,6 +320,15 @@ class WhooshSearcher:
     def best_passages(self, query: Query, where: Where, count: int) -> list[int]:
         """The best `count` documents with a passage of text (pages, not entries' few words)."""
         try:
+            if supported(query):
+                generation = self.generation
+                scores, matched = Scorer(generation, self.searcher, self.b, self.k1).score(query)
+                matched &= generation.alive
+                allowed = generation.reports_allowed(where)
+                if allowed is not None:
+                    matched &= allowed[generation.code]
+                top = order_documents(scores, matched)[:count * 3].tolist()
+                return [d for d in top if self.searcher.stored_fields(d).get("body")][:count]
             first = self.searcher.search(query, filter=where_filter(where), limit=count * 3)
             return [hit.docnum for hit in first if hit.get("body")][:count]
         except WhooshQueryError as exc:
@@ -305,6 +386,18 @@ class _Column:
         at = bisect.bisect_right(self.starts, doc) - 1
         column = self.columns[at]
         return None if column is None else column[doc - self.starts[at]]
+
+
+def _facets(generation: Generation, codes: list[int], where: Where) -> Facets:
+    """Organisations and years of the reports `codes` (those matching under the filters
+    other than organisation and year), each counted under the other's filter."""
+    org_ok = generation.organization_allowed(where)
+    year_ok = generation.years_allowed(where)
+    orgs = Counter(generation.organization[c] for c in codes
+                   if generation.organization[c] and year_ok[c])
+    years = Counter(generation.year[c] for c in codes if generation.year[c] and org_ok[c])
+    return Facets(organization=tuple(sorted(orgs.items(), key=lambda x: (-x[1], x[0]))),
+                  year=tuple(sorted(years.items(), reverse=True)))
 
 
 def _decoded(matched: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
