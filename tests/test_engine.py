@@ -322,3 +322,19 @@ def test_the_best_report_of_many_comes_first_asked_for_one(
     ranked = [h.id for h in search(big_index, question, limit=30, pages=0).results]
     forget_answers()
     assert [h.id for h in search(big_index, question, limit=3, pages=0).results] == ranked[:3]
+
+
+def test_key_terms_are_whooshs_key_terms(lib: Library) -> None:
+    from indexer.engine.arrays import Generation, key_terms
+
+    index = lib._index()
+    with index.ix.searcher() as searcher:  # type: ignore[attr-defined]
+        generation = Generation(searcher.reader())
+        for docs in ([1, 2, 3], [5], list(range(30))):
+            for field in ("body", "summary"):
+                having = [d for d in docs if searcher.stored_fields(d).get(field)]
+                if not having:
+                    continue
+                texts = [searcher.stored_fields(d)[field] for d in having]
+                ours = key_terms(generation, searcher.reader(), texts, field, 40)
+                assert ours and ours == searcher.key_terms(having, field, numterms=40)

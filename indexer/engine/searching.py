@@ -34,7 +34,7 @@ from . import (
     Where,
 )
 from .analysis import name_terms
-from .arrays import Generation, Scorer, supported
+from .arrays import Generation, Scorer, key_terms, supported
 from .arrays import order as order_documents
 from .queries import (
     Compiler,
@@ -352,8 +352,8 @@ class WhooshSearcher:
 
     def key_terms(self, docs: Sequence[int], field: str, count: int) \
             -> list[tuple[str, float]]:
-        return [(str(t), float(s)) for t, s in
-                self.searcher.key_terms(list(docs), field, numterms=count)]
+        texts = [self.searcher.stored_fields(d).get(field) or "" for d in docs]
+        return key_terms(self.generation, self.reader, texts, field, count)
 
     def doc_frequency(self, field: str, term: str) -> int:
         return int(self.reader.doc_frequency(field, term))
