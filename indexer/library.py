@@ -233,6 +233,8 @@ class Library:
                 self.catalog()  # a missing or invalid catalog first: rebuild needs a valid one
                 raise
             except (IndexGone, FileNotFoundError):
+                if self._open is not None:
+                    self._open[1].close()
                 self._open = None
                 if attempt == 2:
                     raise SplibError("The index kept changing during the search (rebuilds "
@@ -243,9 +245,9 @@ class Library:
         """The live index, opened once and again only when a rebuild or update swapped it."""
         current = self.store.current_index()
         if self._open is None or self._open[0] != current:
-            # An open index holds no open files (its searchers do, and are closed after each
-            # search), so the one replaced needs no closing.
             ix = open_current(self.store)
+            if self._open is not None:
+                self._open[1].close()  # the generation replaced: its kept searcher's files
             self._open = (ix.folder, ix)
         return self._open[1]
 

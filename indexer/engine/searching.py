@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import threading
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
@@ -62,15 +63,37 @@ class WhooshIndex:
         self.ix = ix
         self._generation: Generation | None = None
         self._lock = threading.Lock()
+        # One Whoosh searcher kept open for the searches of this generation (opening one
+        # reads every segment's tables again); a search that finds it in use by another
+        # thread opens its own for the time of that search.
+        self._kept: dict[tuple[float, float], Any] = {}
+        self._in_use = threading.Lock()
+        weakref.finalize(self, _close_all, self._kept)
 
     @contextlib.contextmanager
     def searcher(self, b: float, k1: float) -> Iterator[WhooshSearcher]:
+        if self._in_use.acquire(blocking=False):
+            try:
+                searcher = self._kept.get((b, k1))
+                if searcher is None:
+                    searcher = self._kept[(b, k1)] = self._open(b, k1)
+                yield WhooshSearcher(searcher, b, k1, self.generation)
+            finally:
+                self._in_use.release()
+            return
+        with self._open(b, k1) as searcher:
+            yield WhooshSearcher(searcher, b, k1, self.generation)
+
+    def _open(self, b: float, k1: float) -> Any:
         try:
-            opened = self.ix.searcher(weighting=LibraryBM25(B=b, K1=k1))
+            return self.ix.searcher(weighting=LibraryBM25(B=b, K1=k1))
         except (FileNotFoundError, whoosh_index.EmptyIndexError) as exc:
             raise IndexGone(f"The index in {self.folder} is gone ({brief(exc)}).") from None
-        with opened as searcher:
-            yield WhooshSearcher(searcher, b, k1, self.generation)
+
+    def close(self) -> None:
+        """Close the kept searcher (its open files)."""
+        with self._in_use:
+            _close_all(self._kept)
 
     def generation(self, reader: Any) -> Generation:
         """What this generation's documents are, read the first time a search needs it."""
@@ -78,6 +101,12 @@ class WhooshIndex:
             if self._generation is None:
                 self._generation = Generation(reader)
             return self._generation
+
+
+def _close_all(kept: dict[tuple[float, float], Any]) -> None:
+    for searcher in kept.values():
+        searcher.close()
+    kept.clear()
 
 
 def open_folder(folder: Path) -> WhooshIndex:
