@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from .engine.analysis import TOKEN_PATTERN, stem
+from .engine.analysis import TOKEN_PATTERN, fold, stem
 
 SNIPPET_CHARS = 260  # the passage shown
 SNIPPET_LEAD = 100  # characters kept before the first matched word
@@ -53,6 +53,32 @@ def find(text: str, terms: Collection[str], prefixes: Collection[str] = (),
     """(start, end, stem) of every word of `text` that matches `terms` or a prefix, and of
     the words of every place where a phrase's words stand together (stop words between them
     skipped, as the index skips them)."""
+    if not any(phrases):
+        return _find_words(text, terms, prefixes)
+    return _find_all(text, terms, prefixes, phrases)
+
+
+def _find_words(text: str, terms: Collection[str],
+                prefixes: Collection[str]) -> list[tuple[int, int, str]]:
+    """`find` without phrases: a word is stemmed only when its first letter (accents folded)
+    is the first letter of a term or prefix, since stemming keeps a word's first letter."""
+    initials = {t[:1] for t in terms} | {p[:1] for p in prefixes}
+    if not initials:
+        return []
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group().lower()
+        if word[0] not in initials and fold(word[0])[:1] not in initials:
+            continue
+        stemmed = stem(word)
+        if stemmed is not None and (stemmed in terms or
+                                    any(stemmed.startswith(p) for p in prefixes)):
+            found.append((match.start(), match.end(), stemmed))
+    return found
+
+
+def _find_all(text: str, terms: Collection[str], prefixes: Collection[str],
+              phrases: Collection[tuple[str, ...]]) -> list[tuple[int, int, str]]:
     words = []
     for match in _WORD.finditer(text):
         stemmed = stem(match.group().lower())

@@ -338,3 +338,19 @@ def test_key_terms_are_whooshs_key_terms(lib: Library) -> None:
                 texts = [searcher.stored_fields(d)[field] for d in having]
                 ours = key_terms(generation, searcher.reader(), texts, field, 40)
                 assert ours and ours == searcher.key_terms(having, field, numterms=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Shelter", "shelters", "sheltered", "the", "\u00c9ducation",
+                                 "education", "\ufb01nance", "finances", "yearly", "Y-axis",
+                                 "U.S.", "T", "visa", "Visas", "24/7", "H-2A", "don't", "and"]),
+                max_size=30),
+       st.sets(st.sampled_from(["shelter", "educ", "financ", "year", "u.s", "t", "visa", "24",
+                                "h", "2a", "don"]), max_size=4),
+       st.sets(st.sampled_from(["shel", "fin", "ye", "vi"]), max_size=2))
+def test_highlighting_words_without_phrases_finds_what_the_full_scan_finds(
+        words: list[str], terms: set[str], prefixes: set[str]) -> None:
+    from indexer.snippets import _find_all, find
+
+    text = " ".join(words)
+    assert find(text, terms, prefixes) == _find_all(text, terms, prefixes, ())

@@ -82,6 +82,11 @@ def stem(word: str) -> str | None:
     return tokens[0] if len(tokens) == 1 else None
 
 
+def fold(text: str) -> str:
+    """`text` with accents folded as the index folds them ("é" -> "e", "ﬁ" -> "fi")."""
+    return text.translate(_accents())
+
+
 def analyzed_stem(word: str) -> str | None:
     """What the analyzer's pipeline makes of `word` (one word, or None): `stem`, the slow way."""
     tokens = text_terms(word)
