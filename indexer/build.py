@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .acronyms import AcronymCollector
+from .acronyms import ACRONYMS_FILE, AcronymCollector
 from .acronyms import load as load_acronyms
 from .catalog import Catalog, Report
 from .engine import (
@@ -35,11 +35,13 @@ from .errors import SplibError
 from .extract import Document
 from .ingest import EntryStatus, Progress, ProgressEvent, entry_status, no_progress
 from .store import EntryRecord, Store, disk_error, now_iso
-from .words import EMPTY, WordCollector, load
+from .words import EMPTY, WORDS_FILE, WordCollector, load
 
 log = logging.getLogger(__name__)
 
 META = "splib-meta.json"
+# Written beside each generation's index by the build: never shared with another generation.
+OWN_FILES = frozenset({META, WORDS_FILE, ACRONYMS_FILE})
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ class IndexBuilder:
         assert current is not None
         target = self.store.new_index_dir()
         with self._writing(target, "updating the index") as generation:
-            generation.open(clone_index(current, target), TextCollector(current))
+            generation.open(clone_index(current, target, OWN_FILES), TextCollector(current))
             for report_id in sorted(set(changes.changed) | set(changes.removed)):
                 generation.delete(report_id)
             redo = set(changes.added) | set(changes.changed)

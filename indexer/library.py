@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -128,6 +129,7 @@ class Library:
             archive=os.environ.get("SPLIB_ARCHIVE", FetchSettings.archive))
         self.limits = limits or Limits()
         self._open: tuple[Path, Index] | None = None  # the live index, kept between searches
+        self._opening = threading.Lock()
         self._catalog: tuple[bytes, Catalog] | None = None  # (sha256 of the file, catalog)
 
     # -- reading ---------------------------------------------------------------------------
@@ -211,8 +213,8 @@ class Library:
         reports (paging); `within` keeps only the reports with those ids, `organization`
         those of one organisation exactly as the catalog writes it; `sort` is "relevance",
         "newest" or "oldest" (by the catalog's date; undated reports last); with `facets`,
-        the matching reports are counted by organisation and by year. One engine search
-        answers it all."""
+        the matching reports are counted by organisation and by year, in the same engine
+        search."""
         if sort not in SORTS:
             raise QueryError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
         return self._with_index(lambda ix: search(
@@ -233,9 +235,10 @@ class Library:
                 self.catalog()  # a missing or invalid catalog first: rebuild needs a valid one
                 raise
             except (IndexGone, FileNotFoundError):
-                if self._open is not None:
-                    self._open[1].close()
-                self._open = None
+                with self._opening:
+                    if self._open is not None:
+                        self._open[1].close()
+                    self._open = None
                 if attempt == 2:
                     raise SplibError("The index kept changing during the search (rebuilds "
                                      "running back to back?); try again.") from None
@@ -243,13 +246,14 @@ class Library:
 
     def _index(self) -> Index:
         """The live index, opened once and again only when a rebuild or update swapped it."""
-        current = self.store.current_index()
-        if self._open is None or self._open[0] != current:
-            ix = open_current(self.store)
-            if self._open is not None:
-                self._open[1].close()  # the generation replaced: its kept searcher's files
-            self._open = (ix.folder, ix)
-        return self._open[1]
+        with self._opening:  # one thread opens it; the web server's others wait for it
+            current = self.store.current_index()
+            if self._open is None or self._open[0] != current:
+                ix = open_current(self.store)
+                if self._open is not None:
+                    self._open[1].close()  # the generation replaced: its searcher's files
+                self._open = (ix.folder, ix)
+            return self._open[1]
 
     def evaluate(self, questions: str | Path = DEFAULT_QUESTIONS) -> EvalReport:
         """Score the live index on saved questions (nDCG@10, MRR, misses)."""

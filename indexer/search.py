@@ -62,6 +62,8 @@ __all__ = ["Hit", "SearchResults", "Similar", "Snippet", "search", "similar"]
 
 log = logging.getLogger(__name__)
 
+# Kept answers (`_Answers`) hold at most this many reports each.
+KEPT_REPORTS = 1000
 # Similar reports listed per result in the JSON of `splib search --json` and /api/search.
 JSON_MORE_LIKE_THIS = 3
 # Words that give a question its form, not its subject.
@@ -247,13 +249,16 @@ class _Answers:
             found = self.kept.get(key)
             if found is None:
                 return None
-            # Asked for no more reports than were found for, or the reports found are enough.
-            if wanted > found.wanted and len(found.answer.reports) < wanted:
+            # Asked for no more reports than were found for, or every matching document was
+            # ranked then (a later report's pages would otherwise be cut short).
+            if wanted > found.wanted and not found.answer.ranked.complete:
                 return None
             self.kept.move_to_end(key)
             return found
 
     def put(self, key: tuple[object, ...], found: _Found) -> None:
+        if len(found.answer.reports) > KEPT_REPORTS:
+            return  # every report of a large library, in date order: not worth its memory
         with self.lock:
             self.kept[key] = found
             self.kept.move_to_end(key)

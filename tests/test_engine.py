@@ -214,6 +214,57 @@ def test_facets_and_dates_after_an_update_adds_a_segment(tmp_path: Path) -> None
     assert found.facets.organization == (("State Coalition", 1),)
     assert found.facets.year == ((2019, 1),)
     assert lib.search("shelter", organization="State Coalition").matched == {"dated"}
+    # A report changed by an update is filtered and counted by what it says now.
+    write_catalog(catalog, [{**first[0], "organization": "City Office", "date": "2021"},
+                            {"id": "dated", "title": "Capacity", "path": "b.pdf",
+                             "organization": "State Coalition", "date": "2019-05"}])
+    assert lib.update(offline=True).changes is not None
+    for words_only in (True, False):  # the whole-posting-list path and Whoosh's
+        query = "shelter" if words_only else '"shelter intake" OR "shelter capacity"'
+        now = lib.search(query, organization="City Office", facets=True)
+        assert now.matched == {"undated"}, query
+        assert now.facets is not None and dict(now.facets.organization) == {
+            "City Office": 1, "State Coalition": 1}, query
+        assert lib.search(query, year="2021").matched == {"undated"}, query
+
+
+@pytest.mark.parametrize("query", ["shelter", '"shelter beds"'])
+def test_an_organisation_without_words_is_refused_on_every_path(lib: Library,
+                                                                query: str) -> None:
+    from indexer import QueryError
+
+    with pytest.raises(QueryError, match="--org 'the' has no words to match"):
+        lib.search(query, org="the")
+
+
+def test_a_failed_update_leaves_the_live_generation_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clone shares the live generation's files by hard links: what the build writes
+    beside the index is written anew, never through a link."""
+    from conftest import make_pdf, write_catalog
+
+    from indexer.store import Store
+
+    (tmp_path / "a.pdf").write_bytes(make_pdf(["Shelter intake notes."]))
+    entry = {"id": "a", "title": "Intake notes", "path": "a.pdf"}
+    catalog = write_catalog(tmp_path / "catalog.toml", [entry])
+    lib = Library(catalog=catalog, data=tmp_path / "data")
+    lib.rebuild(offline=True)
+    live = lib.store.current_index()
+    assert live is not None
+    before = {p.name: p.read_bytes() for p in live.iterdir() if p.suffix in (".json", ".txt")}
+    write_catalog(catalog, [{**entry, "title": "Intake notes, revised"}])
+
+    def fail(self: Store, target: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Store, "publish_index", fail)
+    with pytest.raises(Exception, match="disk is full"):
+        lib.update(offline=True)
+    assert {p.name: p.read_bytes() for p in live.iterdir()
+            if p.suffix in (".json", ".txt")} == before
+    monkeypatch.undo()
+    assert lib.update(offline=True).changes is not None  # the change is still seen
 
 
 @settings(max_examples=300, deadline=None)

@@ -5,7 +5,7 @@ The rest of splib speaks to it through the small interface below, in its own ter
 - `IndexDocument`: what is indexed for a catalog entry or one page of a report's text;
 - `create_index(folder)` / `clone_index(source, folder)` give an `IndexWriter` (`add`,
   `delete_report`, `commit`, `cancel`); `open_index(folder)` gives an `Index` whose
-  `searcher(b, k1)` is a `Searcher`;
+  `searcher(b, k1)` is a context manager giving a `Searcher`;
 - a `Searcher` compiles a query tree of `query.py` (`compile`), or weighted words
   (`weighted`), into an opaque `Query`, and answers one `search(query, where, ...)` with the
   matching reports best first (`Ranked`: each report's matching documents, every matching
@@ -160,6 +160,8 @@ class Ranked:
     reports: tuple[ReportMatches, ...]  # best first, or in the order asked for
     matched: frozenset[str]  # every matching report's id
     facets: Facets | None = None
+    # Every matching document was ranked: asking for more reports would find no more.
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,12 +246,13 @@ def create_index(folder: Path) -> IndexWriter:
     return create(folder)
 
 
-def clone_index(source: Path, folder: Path) -> IndexWriter:
+def clone_index(source: Path, folder: Path, own: frozenset[str] = frozenset()) -> IndexWriter:
     """A writer into a copy of the generation in `source` made in `folder` with hard links
-    (Whoosh never rewrites a file it committed)."""
+    (Whoosh never rewrites a file it committed); the files named in `own`, which the caller
+    writes beside the index, are left for it to write anew."""
     from .writing import clone
 
-    return clone(source, folder)
+    return clone(source, folder, own)
 
 
 def corrector(words: Sequence[str]) -> Callable[[str, int, int, int], list[str]]:

@@ -7,6 +7,7 @@ and the CLI import this module cheaply.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -56,12 +57,17 @@ def name_analyzer() -> Any:
 
 def text_terms(text: str) -> list[str]:
     """The indexed words of `text` in a text field (title, summary, body), in order."""
-    return [t.text for t in _text()(text)]
+    with _ANALYZING:  # Whoosh's analyzers keep caches that are not safe across threads
+        return [t.text for t in _text()(text)]
 
 
 def name_terms(text: str) -> list[str]:
     """The indexed words of a name (organisation, author)."""
-    return [t.text for t in _names()(text)]
+    with _ANALYZING:
+        return [t.text for t in _names()(text)]
+
+
+_ANALYZING = threading.RLock()
 
 
 @lru_cache(maxsize=200_000)

@@ -7,7 +7,8 @@ library's size (README, "Performance"). Here such a query (`Or` and `And` of `Te
 scored term at a time with numpy: each word's posting list (document numbers and
 frequencies, decoded once and kept) gives its BM25 contributions in one vector operation,
 with the same formula, statistics and per-kind field counts as `scoring.LibraryBM25`, and the
-same order of documents (score, then document number). Any other query (phrases, prefixes,
+same order of documents (score, then document number). Whoosh adds a document's parts in
+another order, so a score may differ in its last bit. Any other query (phrases, prefixes,
 ranges, exclusions inside) goes through Whoosh as before.
 
 What a generation's documents are (their report, its organisation, year and date, their
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
+from ..errors import QueryError
 from . import K1, B, Where
 from .analysis import TOKEN_PATTERN, name_terms, stem
 from .schema import FIELD_DOCS
@@ -65,15 +67,24 @@ class Generation:
         self.organization: list[str] = []
         self.year: list[int] = []
         self.date: list[str] = []
+        described: set[int] = set()  # reports whose facts come from a live document
         for doc in range(self.count):
             name = _text(reports[doc])
             if name not in codes:
                 codes[name] = len(self.names)
                 self.names.append(name)
-                self.organization.append(_text(organizations[doc]))
-                self.year.append(int(years[doc] or 0))
-                self.date.append(_text(dates[doc]))
-            code[doc] = codes[name]
+                self.organization.append("")
+                self.year.append(0)
+                self.date.append("")
+            number = codes[name]
+            code[doc] = number
+            # An update deletes a changed report's documents and adds them anew: its facts
+            # are those of its live documents, not of the deleted ones before them.
+            if number not in described and alive[doc]:
+                described.add(number)
+                self.organization[number] = _text(organizations[doc])
+                self.year[number] = int(years[doc] or 0)
+                self.date[number] = _text(dates[doc])
         self.code = code
         self.codes = codes
         self.org_words = [frozenset(name_terms(o)) for o in self.organization]
@@ -119,6 +130,8 @@ class Generation:
 
     def organization_allowed(self, where: Where) -> _Array:
         words = frozenset(name_terms(where.org)) if where.org else frozenset()
+        if where.org and not words:
+            raise QueryError(f"--org {where.org!r} has no words to match; give part of a name.")
         return np.array([(where.organization is None or org == where.organization)
                          and (not words or words <= own)
                          for org, own in zip(self.organization, self.org_words, strict=True)],
@@ -166,6 +179,8 @@ class Generation:
         pair = (np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
                 np.concatenate(weights) if weights else np.zeros(0, dtype=np.float64))
         with self.lock:
+            if key in self._postings:  # read meanwhile by another thread
+                return self._postings[key]
             self._postings[key] = pair
             self._kept += len(pair[0])
             while self._kept > KEPT_POSTINGS and len(self._postings) > 1:

@@ -186,7 +186,8 @@ class WhooshSearcher:
                    for rid, (docs, matched_terms) in groups.items()]
         if order != "relevance":
             reports = self._by_date(reports, newest=order == "newest")
-        return Ranked(reports=tuple(reports), matched=matched, facets=counted)
+        return Ranked(reports=tuple(reports), matched=matched, facets=counted,
+                      complete=complete)
 
     def _scored(self, q: Any, negatives: Any, exclude: str | None, where: Where,
                 limit: int | None, pages: int, order: str, facets: bool) -> Ranked:
@@ -213,8 +214,11 @@ class WhooshSearcher:
             names = generation.names
             for doc, code in zip(top.tolist(), generation.code[top].tolist(), strict=True):
                 groups.setdefault(names[code], []).append(Match(float(scores[doc]), doc))
-            if wanted is None or len(ranked) < wanted or len(groups) >= (limit or 0) \
-                    or wanted >= MAX_CANDIDATES:
+            if wanted is None or len(ranked) < wanted:
+                complete = True  # every matching document was ranked
+                break
+            complete = False
+            if len(groups) >= (limit or 0) or wanted >= MAX_CANDIDATES:
                 break
             wanted *= 4
         codes = np.unique(generation.code[shown])
@@ -226,7 +230,7 @@ class WhooshSearcher:
         reports = [ReportMatches(report=rid, matches=tuple(docs)) for rid, docs in groups.items()]
         if order != "relevance":
             reports = self._by_date(reports, newest=order == "newest")
-        return Ranked(reports=tuple(reports), matched=found, facets=counted)
+        return Ranked(reports=tuple(reports), matched=found, facets=counted, complete=complete)
 
     def _excluded(self, negatives: Any, exclude: str | None) -> set[str]:
         """The reports the query excludes (`-word`, NOT), and `exclude`."""

@@ -75,8 +75,10 @@ def create(folder: Path) -> WhooshWriter:
     return WhooshWriter(whoosh_index.create_in(str(folder), make_schema()))
 
 
-def clone(source: Path, folder: Path) -> WhooshWriter:
+def clone(source: Path, folder: Path, own: frozenset[str] = frozenset()) -> WhooshWriter:
+    """`own`: names of files the caller writes beside the index; they are not linked, so that
+    writing the clone's copy cannot change the live generation's."""
     for item in source.iterdir():
-        if item.is_file() and not item.name.endswith("WRITELOCK"):
+        if item.is_file() and not item.name.endswith("WRITELOCK") and item.name not in own:
             os.link(item, folder / item.name)
     return WhooshWriter(whoosh_index.open_dir(str(folder)))
