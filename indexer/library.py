@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -131,6 +131,8 @@ class Library:
         self._open: tuple[Path, Index] | None = None  # the live index, kept between searches
         self._opening = threading.Lock()
         self._catalog: tuple[bytes, Catalog] | None = None  # (sha256 of the file, catalog)
+        # (the manifest file's inode, size and modification time; its records)
+        self._manifest: tuple[tuple[int, int, int], dict[str, EntryRecord]] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -152,15 +154,30 @@ class Library:
         """The catalog's problems and warnings, without fetching or building."""
         return check_catalog(self.catalog_path)
 
+    def _records(self) -> Mapping[str, EntryRecord]:
+        """The manifest's records, to read: parsed again only when the file changed (a
+        server shows each results page's saved copies from them)."""
+        try:
+            stat = self.store.manifest_path.stat()
+        except OSError:
+            return self.store.load_manifest()
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        kept = self._manifest
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        records = self.store.load_manifest()
+        self._manifest = (key, records)
+        return records
+
     def status(self) -> list[EntryStatus]:
         """One status per catalog entry, in catalog order."""
-        records = self.store.load_manifest()
+        records = self._records()
         return [entry_status(r, records.get(r.id)) for r in self.catalog()]
 
     def show(self, report_id: str) -> ReportView:
         """The entry `report_id`, its status and its extracted text (if any)."""
         report = self.catalog().get(report_id)
-        record = self.store.load_manifest().get(report_id)
+        record = self._records().get(report_id)
         status = entry_status(report, record)
         document = self.store.document(record) if status.state == "text" else None
         return ReportView(report=report, status=status, document=document,
@@ -176,7 +193,7 @@ class Library:
         """`saved_copy` for several entries at once, reading the catalog and manifest once;
         ids without a copy (or not in the catalog) are left out."""
         catalog = {r.id: r for r in self.catalog()}
-        records = self.store.load_manifest()
+        records = self._records()
         copies: dict[str, SavedCopy] = {}
         for report_id in report_ids:
             report, record = catalog.get(report_id), records.get(report_id)

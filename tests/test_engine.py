@@ -195,10 +195,15 @@ def test_a_missing_index_folder_is_said_to_be_gone(tmp_path: Path) -> None:
         open_index(tmp_path / "nothing-here")
 
 
-def test_facets_and_dates_after_an_update_adds_a_segment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole_lists", [True, False])
+def test_facets_and_dates_after_an_update_adds_a_segment(
+        tmp_path: Path, whole_lists: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """An update writes a new segment; the first held no date and no organisation at all."""
     from conftest import make_pdf, write_catalog
 
+    import indexer.engine.searching as searching
+
+    monkeypatch.setattr(searching, "ARRAYS_FROM", 0 if whole_lists else 10**9)
     (tmp_path / "a.pdf").write_bytes(make_pdf(["Shelter intake notes for case managers."]))
     (tmp_path / "b.pdf").write_bytes(make_pdf(["Shelter capacity across the state."]))
     first = [{"id": "undated", "title": "Intake notes", "path": "a.pdf"}]
@@ -229,10 +234,12 @@ def test_facets_and_dates_after_an_update_adds_a_segment(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("query", ["shelter", '"shelter beds"'])
-def test_an_organisation_without_words_is_refused_on_every_path(lib: Library,
-                                                                query: str) -> None:
+def test_an_organisation_without_words_is_refused_on_every_path(
+        lib: Library, query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.engine.searching as searching
     from indexer import QueryError
 
+    monkeypatch.setattr(searching, "ARRAYS_FROM", 0)
     with pytest.raises(QueryError, match="--org 'the' has no words to match"):
         lib.search(query, org="the")
 
@@ -309,8 +316,9 @@ def test_words_only_queries_score_as_whoosh_scores_them(
             found.append(lib.search(text, **options))
         return found
 
+    monkeypatch.setattr(searching, "ARRAYS_FROM", 0)  # however small the index
     fast = answers()
-    monkeypatch.setattr(searching, "supported", lambda q: False)
+    monkeypatch.setattr(searching, "words_only", lambda q: False)
     slow = answers()
     for one, other in zip(fast, slow, strict=True):
         assert one.results and [(h.id, h.snippets) for h in one.results] == \
@@ -327,9 +335,10 @@ def test_the_best_documents_come_first_whatever_the_limit(
     from indexer.search import forget_answers
 
     question = "emergency shelter beds transport advocate interview guide staff"
+    monkeypatch.setattr(searching, "ARRAYS_FROM", 0)
     for path in ("arrays", "whoosh"):
         if path == "whoosh":
-            monkeypatch.setattr(searching, "supported", lambda q: False)
+            monkeypatch.setattr(searching, "words_only", lambda q: False)
         forget_answers()
         everything = [h.id for h in lib.search(question, limit=13, pages=0).results]
         for limit in (1, 2, 5):
@@ -364,8 +373,9 @@ def test_the_best_report_of_many_comes_first_asked_for_one(
     import indexer.engine.searching as searching
     from indexer.search import forget_answers, search
 
+    assert searching.ARRAYS_FROM <= 2600  # the index is large enough for whole lists
     if path == "whoosh":
-        monkeypatch.setattr(searching, "supported", lambda q: False)
+        monkeypatch.setattr(searching, "words_only", lambda q: False)
     question = "shelter transport advocate county review"
     forget_answers()
     assert [h.id for h in search(big_index, question, limit=1, pages=0).results] == ["r2500"]
@@ -376,11 +386,11 @@ def test_the_best_report_of_many_comes_first_asked_for_one(
 
 
 def test_key_terms_are_whooshs_key_terms(lib: Library) -> None:
-    from indexer.engine.arrays import Generation, key_terms
+    from indexer.engine.keyterms import Frequencies, key_terms
 
     index = lib._index()
     with index.ix.searcher() as searcher:  # type: ignore[attr-defined]
-        generation = Generation(searcher.reader())
+        generation = Frequencies()
         for docs in ([1, 2, 3], [5], list(range(30))):
             for field in ("body", "summary"):
                 having = [d for d in docs if searcher.stored_fields(d).get(field)]

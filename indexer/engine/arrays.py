@@ -18,7 +18,6 @@ field lengths) is read once per open index and kept with it.
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -28,23 +27,12 @@ from whoosh import query as wq
 
 from ..errors import QueryError
 from . import K1, B, Where
-from .analysis import TOKEN_PATTERN, name_terms, stem
+from .analysis import name_terms
 from .schema import FIELD_DOCS
 
 # Postings kept decoded, in all (document numbers): about 16 bytes each.
 KEPT_POSTINGS = 4_000_000
 _Array = Any  # a numpy array
-
-
-def supported(q: Any) -> bool:
-    """Whether `q` is made of words alone: Terms under Ors and Ands (and nothing matching)."""
-    if isinstance(q, wq.Term):
-        return isinstance(q.text, str)
-    if q is wq.NullQuery:
-        return True
-    if type(q) in (wq.Or, wq.And):
-        return all(supported(child) for child in q.subqueries)
-    return False
 
 
 class Generation:
@@ -89,7 +77,6 @@ class Generation:
         self.codes = codes
         self.org_words = [frozenset(name_terms(o)) for o in self.organization]
         self._lengths: dict[str, _Array] = {}
-        self._frequency: dict[tuple[str, str], float | None] = {}
         self._postings: OrderedDict[tuple[str, str], tuple[_Array, _Array]] = OrderedDict()
         self._kept = 0
         self.lock = threading.Lock()
@@ -143,19 +130,6 @@ class Generation:
         first, last = where.years
         years = np.asarray(self.year, dtype=np.int64)
         return (years >= first) & (years <= last)
-
-    def frequency(self, reader: Any, field: str, word: str) -> float | None:
-        """How often `word` is written in `field` over the generation (None: never)."""
-        key = (field, word)
-        with self.lock:
-            if key in self._frequency:
-                return self._frequency[key]
-        found = float(reader.frequency(field, word)) if key in reader else None
-        with self.lock:
-            if len(self._frequency) > 200_000:
-                self._frequency.clear()
-            self._frequency[key] = found
-        return found
 
     # -- postings --------------------------------------------------------------------------
 
@@ -273,45 +247,6 @@ class Scorer:
         idf = math.log(1 + (docs - df + 0.5) / (df + 0.5))
         average = (searcher.field_length(field) / docs) or 1
         return idf, average
-
-
-def key_terms(generation: Generation, reader: Any, texts: list[str], field: str,
-              count: int) -> list[tuple[str, float]]:
-    """The `count` words most typical of `texts` against the generation, scored as Whoosh's
-    `Searcher.key_terms` scores them (Bo1, normalised), from the texts' words as the index
-    cuts them."""
-    weights: dict[str, float] = {}
-    total = 0.0
-    for text in texts:
-        for match in _WORD.finditer(text):
-            word = stem(match.group())
-            if word is not None:
-                weights[word] = weights.get(word, 0.0) + 1.0
-                total += 1.0
-    if not weights:
-        return []
-    documents = int(reader.doc_count_all())
-    scored: list[tuple[float, str]] = []
-    best = 0.0
-    for word, weight in weights.items():
-        frequency = generation.frequency(reader, field, word)
-        if frequency is None:
-            continue
-        f = frequency / documents
-        score = weight * math.log((1.0 + f) / f, 2) + math.log(1.0 + f, 2)
-        best = max(best, score)
-        scored.append((score, word))
-    if best:
-        f = best / documents
-        norm = (best * math.log((1.0 + f) / f) + math.log(1.0 + f)) / math.log(2.0)
-    else:
-        norm = best
-    ranked = sorted(((score / norm, word) for score, word in scored),
-                    key=lambda x: (0 - x[0], x[1]))
-    return [(word, score) for score, word in ranked[:count]]
-
-
-_WORD = re.compile(TOKEN_PATTERN)
 
 
 def order(scores: _Array, matched: _Array) -> _Array:

@@ -228,3 +228,14 @@ def marked(q: Any) -> Marked:
     return Marked(words={f: frozenset(w) for f, w in words.items()},
                   prefixes={f: frozenset(p) for f, p in prefixes.items()},
                   phrases={f: frozenset(p) for f, p in phrases.items()})
+
+
+def words_only(q: Any) -> bool:
+    """Whether `q` is made of words alone: Terms under Ors and Ands (and nothing matching)."""
+    if isinstance(q, wq.Term):
+        return isinstance(q.text, str)
+    if q is wq.NullQuery:
+        return True
+    if type(q) in (wq.Or, wq.And):
+        return all(words_only(child) for child in q.subqueries)
+    return False

@@ -10,9 +10,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.query import QueryError as WhooshQueryError
@@ -35,8 +34,7 @@ from . import (
     Where,
 )
 from .analysis import name_terms
-from .arrays import Generation, Scorer, key_terms, supported
-from .arrays import order as order_documents
+from .keyterms import Frequencies, key_terms
 from .queries import (
     Compiler,
     is_plain,
@@ -46,11 +44,19 @@ from .queries import (
     split_exclusions,
     weighted,
     where_filter,
+    words_only,
 )
 from .scoring import LibraryBM25
 
+if TYPE_CHECKING:
+    from .arrays import Generation
+
 # The most documents ranked before grouping them by report (see `WhooshSearcher._rank`).
 MAX_CANDIDATES = 5000
+# From this many documents, queries of words alone are scored over whole posting lists
+# (`arrays.py`); below it Whoosh's matchers cost less than loading numpy (README,
+# "Performance").
+ARRAYS_FROM = 1000
 ORDERS = ("relevance", "newest", "oldest")
 
 
@@ -63,6 +69,7 @@ class WhooshIndex:
         self.ix = ix
         self._generation: Generation | None = None
         self._lock = threading.Lock()
+        self.frequencies = Frequencies()
         # One Whoosh searcher kept open for the searches of this generation (opening one
         # reads every segment's tables again); a search that finds it in use by another
         # thread opens its own for the time of that search.
@@ -77,12 +84,12 @@ class WhooshIndex:
                 searcher = self._kept.get((b, k1))
                 if searcher is None:
                     searcher = self._kept[(b, k1)] = self._open(b, k1)
-                yield WhooshSearcher(searcher, b, k1, self.generation)
+                yield WhooshSearcher(searcher, b, k1, self.generation, self.frequencies)
             finally:
                 self._in_use.release()
             return
         with self._open(b, k1) as searcher:
-            yield WhooshSearcher(searcher, b, k1, self.generation)
+            yield WhooshSearcher(searcher, b, k1, self.generation, self.frequencies)
 
     def _open(self, b: float, k1: float) -> Any:
         try:
@@ -97,6 +104,8 @@ class WhooshIndex:
 
     def generation(self, reader: Any) -> Generation:
         """What this generation's documents are, read the first time a search needs it."""
+        from .arrays import Generation
+
         with self._lock:
             if self._generation is None:
                 self._generation = Generation(reader)
@@ -120,17 +129,28 @@ class WhooshSearcher:
     """`engine.Searcher` over a Whoosh searcher."""
 
     def __init__(self, searcher: Any, b: float = B, k1: float = K1,
-                 generation: Callable[[Any], Generation] | None = None) -> None:
+                 generation: Callable[[Any], Generation] | None = None,
+                 frequencies: Frequencies | None = None) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
         self.b = b
         self.k1 = k1
-        self._generation = generation or Generation
+        self._generation = generation
+        self.frequencies = frequencies or Frequencies()
 
     @cached_property
     def generation(self) -> Generation:
-        return self._generation(self.reader)
+        if self._generation is not None:
+            return self._generation(self.reader)
+        from .arrays import Generation
+
+        return Generation(self.reader)
+
+    def _whole_lists(self, q: Any) -> bool:
+        """Whether to score `q` over whole posting lists (`arrays.py`): a query of words alone
+        over an index large enough for it to pay for loading numpy."""
+        return int(self.reader.doc_count_all()) >= ARRAYS_FROM and words_only(q)
 
     @cached_property
     def _report_of(self) -> _Column:
@@ -170,7 +190,7 @@ class WhooshSearcher:
         try:
             positive, negatives = split_exclusions(query)
             everything = limit is None or order != "relevance"
-            if not terms and supported(positive):
+            if not terms and self._whole_lists(positive):
                 return self._scored(positive, negatives, exclude, where,
                                     None if everything else limit, pages, order, facets)
             mask = self._mask(negatives, exclude)
@@ -193,6 +213,11 @@ class WhooshSearcher:
                 limit: int | None, pages: int, order: str, facets: bool) -> Ranked:
         """`search` for a query of words alone, scored over whole posting lists
         (`arrays.py`): the same scores, order, groups, totals and facets."""
+        import numpy as np
+
+        from .arrays import Scorer
+        from .arrays import order as order_documents
+
         generation = self.generation
         scores, matched = Scorer(generation, self.searcher, self.b, self.k1).score(q)
         matched &= generation.alive
@@ -353,7 +378,10 @@ class WhooshSearcher:
     def best_passages(self, query: Query, where: Where, count: int) -> list[int]:
         """The best `count` documents with a passage of text (pages, not entries' few words)."""
         try:
-            if supported(query):
+            if self._whole_lists(query):
+                from .arrays import Scorer
+                from .arrays import order as order_documents
+
                 generation = self.generation
                 scores, matched = Scorer(generation, self.searcher, self.b, self.k1).score(query)
                 matched &= generation.alive
@@ -386,7 +414,7 @@ class WhooshSearcher:
     def key_terms(self, docs: Sequence[int], field: str, count: int) \
             -> list[tuple[str, float]]:
         texts = [self.searcher.stored_fields(d).get(field) or "" for d in docs]
-        return key_terms(self.generation, self.reader, texts, field, count)
+        return key_terms(self.frequencies, self.reader, texts, field, count)
 
     def doc_frequency(self, field: str, term: str) -> int:
         return int(self.reader.doc_frequency(field, term))

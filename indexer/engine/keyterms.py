@@ -1,0 +1,73 @@
+"""Key terms of pages: the words most typical of them against the whole generation (for
+pseudo-relevance feedback and similar reports), scored as Whoosh's `Searcher.key_terms` scores
+them, from the pages' words as the index cuts them (no re-analysis through Whoosh's filters)."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from typing import Any
+
+from .analysis import TOKEN_PATTERN, stem
+
+_WORD = re.compile(TOKEN_PATTERN)
+
+
+class Frequencies:
+    """How often each word is written in a field over one generation, looked up once."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], float | None] = {}
+        self.lock = threading.Lock()
+
+    def get(self, reader: Any, field: str, word: str) -> float | None:
+        key = (field, word)
+        with self.lock:
+            if key in self.kept:
+                return self.kept[key]
+        found = float(reader.frequency(field, word)) if key in reader else None
+        with self.lock:
+            if len(self.kept) > 200_000:
+                self.kept.clear()
+            self.kept[key] = found
+        return found
+
+
+def key_terms(frequencies: Frequencies, reader: Any, texts: list[str], field: str,
+              count: int) -> list[tuple[str, float]]:
+    """The `count` words most typical of `texts` against the generation, scored as Whoosh's
+    `Searcher.key_terms` scores them (Bo1, normalised), from the texts' words as the index
+    cuts them."""
+    weights: dict[str, float] = {}
+    total = 0.0
+    for text in texts:
+        for match in _WORD.finditer(text):
+            word = stem(match.group())
+            if word is not None:
+                weights[word] = weights.get(word, 0.0) + 1.0
+                total += 1.0
+    if not weights:
+        return []
+    documents = int(reader.doc_count_all())
+    scored: list[tuple[float, str]] = []
+    best = 0.0
+    for word, weight in weights.items():
+        frequency = frequencies.get(reader, field, word)
+        if frequency is None:
+            continue
+        f = frequency / documents
+        score = weight * math.log((1.0 + f) / f, 2) + math.log(1.0 + f, 2)
+        best = max(best, score)
+        scored.append((score, word))
+    if best:
+        f = best / documents
+        norm = (best * math.log((1.0 + f) / f) + math.log(1.0 + f)) / math.log(2.0)
+    else:
+        norm = best
+    ranked = sorted(((score / norm, word) for score, word in scored),
+                    key=lambda x: (0 - x[0], x[1]))
+    return [(word, score) for score, word in ranked[:count]]
+
+
+_WORD = re.compile(TOKEN_PATTERN)
