@@ -300,6 +300,10 @@ QUERIES = [
     ("interview guide program staff appendix", {"sort": "newest", "limit": 3}),
     ("shelter -transport", {}),
     ("survivors county review finding", {"org": "department", "offset": 2, "limit": 4}),
+    ('"emergency shelter" transport', {"facets": True}),
+    ('"case managers" OR advoca* OR "interview guid~"', {"sort": "oldest"}),
+    ("shelter year:2010-2016", {}),
+    ("title:study survivors", {"organization": WEB_ORGS[2]}),
 ]
 
 
@@ -318,7 +322,7 @@ def test_words_only_queries_score_as_whoosh_scores_them(
 
     monkeypatch.setattr(searching, "ARRAYS_FROM", 0)  # however small the index
     fast = answers()
-    monkeypatch.setattr(searching, "words_only", lambda q: False)
+    monkeypatch.setattr(searching, "whole_lists", lambda q: False)
     slow = answers()
     for one, other in zip(fast, slow, strict=True):
         assert one.results and [(h.id, h.snippets) for h in one.results] == \
@@ -338,7 +342,7 @@ def test_the_best_documents_come_first_whatever_the_limit(
     monkeypatch.setattr(searching, "ARRAYS_FROM", 0)
     for path in ("arrays", "whoosh"):
         if path == "whoosh":
-            monkeypatch.setattr(searching, "words_only", lambda q: False)
+            monkeypatch.setattr(searching, "whole_lists", lambda q: False)
         forget_answers()
         everything = [h.id for h in lib.search(question, limit=13, pages=0).results]
         for limit in (1, 2, 5):
@@ -375,7 +379,7 @@ def test_the_best_report_of_many_comes_first_asked_for_one(
 
     assert searching.ARRAYS_FROM <= 2600  # the index is large enough for whole lists
     if path == "whoosh":
-        monkeypatch.setattr(searching, "words_only", lambda q: False)
+        monkeypatch.setattr(searching, "whole_lists", lambda q: False)
     question = "shelter transport advocate county review"
     forget_answers()
     assert [h.id for h in search(big_index, question, limit=1, pages=0).results] == ["r2500"]

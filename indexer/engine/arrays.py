@@ -28,6 +28,7 @@ from whoosh import query as wq
 from ..errors import QueryError
 from . import K1, B, Where
 from .analysis import name_terms
+from .queries import SCORED_APART
 from .schema import FIELD_DOCS
 
 # Postings kept decoded, in all (document numbers): about 16 bytes each.
@@ -200,6 +201,8 @@ class Scorer:
             return np.zeros(n), np.zeros(n, dtype=bool)
         if isinstance(q, wq.Term):
             return self.term(q)
+        if isinstance(q, SCORED_APART):
+            return self.apart(q)
         children = q.subqueries
         if not children:
             return np.zeros(n), np.zeros(n, dtype=bool)
@@ -215,6 +218,17 @@ class Scorer:
             scores[~matched] = 0.0
         if q.boost != 1.0:
             scores *= q.boost
+        return scores, matched
+
+    def apart(self, q: Any) -> tuple[_Array, _Array]:
+        """A phrase, prefix, fuzzy term or range, scored by Whoosh alone (its matcher gives
+        the same score there as inside a larger query)."""
+        n = self.generation.count
+        scores = np.zeros(n)
+        matched = np.zeros(n, dtype=bool)
+        for score, doc in self.searcher.search(q, limit=None).top_n:
+            scores[doc] = score
+            matched[doc] = True
         return scores, matched
 
     def term(self, q: Any) -> tuple[_Array, _Array]:

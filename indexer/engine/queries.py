@@ -230,12 +230,17 @@ def marked(q: Any) -> Marked:
                   phrases={f: frozenset(p) for f, p in phrases.items()})
 
 
-def words_only(q: Any) -> bool:
-    """Whether `q` is made of words alone: Terms under Ors and Ands (and nothing matching)."""
+# Parts of a query scored by Whoosh alone and added up with the rest (`arrays.Scorer`).
+SCORED_APART = (wq.Phrase, wq.Prefix, wq.FuzzyTerm, wq.NumericRange)
+
+
+def whole_lists(q: Any) -> bool:
+    """Whether `q` can be scored over whole posting lists (`arrays.py`): Terms (and phrases,
+    prefixes, fuzzy terms and year ranges, which Whoosh scores apart) under Ors and Ands."""
     if isinstance(q, wq.Term):
         return isinstance(q.text, str)
-    if q is wq.NullQuery:
+    if q is wq.NullQuery or isinstance(q, SCORED_APART):
         return True
     if type(q) in (wq.Or, wq.And):
-        return all(words_only(child) for child in q.subqueries)
+        return all(whole_lists(child) for child in q.subqueries)
     return False

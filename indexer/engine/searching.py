@@ -44,7 +44,7 @@ from .queries import (
     split_exclusions,
     weighted,
     where_filter,
-    words_only,
+    whole_lists,
 )
 from .scoring import LibraryBM25
 
@@ -150,7 +150,7 @@ class WhooshSearcher:
     def _whole_lists(self, q: Any) -> bool:
         """Whether to score `q` over whole posting lists (`arrays.py`): a query of words alone
         over an index large enough for it to pay for loading numpy."""
-        return int(self.reader.doc_count_all()) >= ARRAYS_FROM and words_only(q)
+        return int(self.reader.doc_count_all()) >= ARRAYS_FROM and whole_lists(q)
 
     @cached_property
     def _report_of(self) -> _Column:
