@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from ..errors import QueryError
 from . import K1, B, Where
-from .analysis import name_terms
-from .queries import SCORED_APART
+from .columns import Column
+from .queries import SCORED_APART, NameTest
 from .schema import FIELD_DOCS
 
 # Postings kept decoded, in all (document numbers): about 16 bytes each.
@@ -40,43 +39,36 @@ class Generation:
     """What one open index generation's documents are, read once, and its decoded postings."""
 
     def __init__(self, reader: Any) -> None:
-        from .searching import _Column
-
         self.count = int(reader.doc_count_all())
         alive = np.zeros(self.count, dtype=bool)
         alive[list(reader.all_doc_ids())] = True
         self.alive = alive
-        reports = _Column(reader, "report")
-        organizations = _Column(reader, "organization")
-        years = _Column(reader, "year")
-        dates = _Column(reader, "date")
+        reports = Column(reader, "report")
+        organizations = Column(reader, "organization")
+        years = Column(reader, "year")
         codes: dict[str, int] = {}
         code = np.zeros(self.count, dtype=np.int64)
         self.names: list[str] = []
         self.organization: list[str] = []
         self.year: list[int] = []
-        self.date: list[str] = []
         described: set[int] = set()  # reports whose facts come from a live document
         for doc in range(self.count):
-            name = _text(reports[doc])
+            name = reports.text(doc)
             if name not in codes:
                 codes[name] = len(self.names)
                 self.names.append(name)
                 self.organization.append("")
                 self.year.append(0)
-                self.date.append("")
             number = codes[name]
             code[doc] = number
             # An update deletes a changed report's documents and adds them anew: its facts
             # are those of its live documents, not of the deleted ones before them.
             if number not in described and alive[doc]:
                 described.add(number)
-                self.organization[number] = _text(organizations[doc])
+                self.organization[number] = organizations.text(doc)
                 self.year[number] = int(years[doc] or 0)
-                self.date[number] = _text(dates[doc])
         self.code = code
         self.codes = codes
-        self.org_words = [frozenset(name_terms(o)) for o in self.organization]
         self._lengths: dict[str, _Array] = {}
         self._postings: OrderedDict[tuple[str, str], tuple[_Array, _Array]] = OrderedDict()
         self._kept = 0
@@ -112,25 +104,12 @@ class Generation:
 
     def names_allowed(self, where: Where) -> _Array | None:
         """Per report code, whether its organisation and year pass `where` (None: all)."""
-        if not (where.org or where.organization is not None or where.years):
+        test = NameTest(where)
+        if not test.active:
             return None
-        return self.organization_allowed(where) & self.years_allowed(where)
-
-    def organization_allowed(self, where: Where) -> _Array:
-        words = frozenset(name_terms(where.org)) if where.org else frozenset()
-        if where.org and not words:
-            raise QueryError(f"--org {where.org!r} has no words to match; give part of a name.")
-        return np.array([(where.organization is None or org == where.organization)
-                         and (not words or words <= own)
-                         for org, own in zip(self.organization, self.org_words, strict=True)],
+        return np.array([test.passes(org, year)
+                         for org, year in zip(self.organization, self.year, strict=True)],
                         dtype=bool)
-
-    def years_allowed(self, where: Where) -> _Array:
-        if not where.years:
-            return np.ones(len(self.names), dtype=bool)
-        first, last = where.years
-        years = np.asarray(self.year, dtype=np.int64)
-        return (years >= first) & (years <= last)
 
     # -- postings --------------------------------------------------------------------------
 
@@ -267,9 +246,3 @@ def order(scores: _Array, matched: _Array) -> _Array:
     """The matching documents, best first (ties by document number, as Whoosh orders)."""
     docs = np.flatnonzero(matched)
     return docs[np.lexsort((docs, -scores[docs]))]
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
-
-

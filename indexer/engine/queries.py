@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ from whoosh import query as wq
 
 from ..errors import QueryError
 from ..query import AllOf, Node, Not, Phrase, Word, YearRange
-from . import TEXT_FIELDS, Expand, Marked, Where
+from . import TEXT_FIELDS, Expand, Facets, Marked, Where
 from .analysis import name_terms, stem, text_terms
 
 # Whoosh scores an Or of more than two parts over an index of under 5,000 documents with an
@@ -166,18 +167,62 @@ def where_filter(where: Where, with_names: bool = True) -> Any:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
+def org_words(org: str) -> list[str]:
+    """The words of `--org`; `QueryError` when it has none to match."""
+    words = name_terms(org)
+    if not words:
+        raise QueryError(f"--org {org!r} has no words to match; give part of a name.")
+    return words
+
+
 def name_parts(where: Where) -> list[Any]:
     parts: list[Any] = []
     if where.org:
-        words = name_terms(where.org)
-        if not words:
-            raise QueryError(f"--org {where.org!r} has no words to match; give part of a name.")
-        parts.append(wq.And([wq.Term("org", w) for w in words]))
+        parts.append(wq.And([wq.Term("org", w) for w in org_words(where.org)]))
     if where.organization is not None:
         parts.append(wq.Term("organization", where.organization))
     if where.years:
         parts.append(wq.NumericRange("year", where.years[0], where.years[1]))
     return parts
+
+
+class NameTest:
+    """Whether a report's organisation and year pass `where` (`--org` words, an organisation
+    as written, a span of years), as the filters of `name_parts` decide for its documents."""
+
+    def __init__(self, where: Where) -> None:
+        self.where = where
+        self.words = frozenset(org_words(where.org)) if where.org else frozenset()
+        self.active = bool(where.org or where.organization is not None or where.years)
+        self._organizations: dict[str, bool] = {}  # each organisation's words cut once
+
+    def organization(self, org: str) -> bool:
+        if org not in self._organizations:
+            self._organizations[org] = \
+                (self.where.organization is None or org == self.where.organization) and \
+                (not self.words or self.words <= frozenset(name_terms(org)))
+        return self._organizations[org]
+
+    def year(self, year: int) -> bool:
+        years = self.where.years
+        return years is None or years[0] <= year <= years[1]
+
+    def passes(self, org: str, year: int) -> bool:
+        return self.organization(org) and self.year(year)
+
+
+def facet_counts(reports: Iterable[tuple[str, int]], test: NameTest) -> Facets:
+    """The organisations and years of `reports` (each its organisation and year, matching
+    under every filter but these), each counted under the other's filter, most first."""
+    orgs: Counter[str] = Counter()
+    years: Counter[int] = Counter()
+    for org, year in reports:
+        if org and test.year(year):
+            orgs[org] += 1
+        if year and test.organization(org):
+            years[year] += 1
+    return Facets(organization=tuple(sorted(orgs.items(), key=lambda x: (-x[1], x[0]))),
+                  year=tuple(sorted(years.items(), reverse=True)))
 
 
 def split_exclusions(q: Any) -> tuple[Any, Any]:

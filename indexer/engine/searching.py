@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import threading
 import weakref
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -33,10 +32,12 @@ from . import (
     Stored,
     Where,
 )
-from .analysis import name_terms
+from .columns import Column
 from .keyterms import Frequencies, key_terms
 from .queries import (
     Compiler,
+    NameTest,
+    facet_counts,
     is_plain,
     marked,
     merge_repeats,
@@ -153,9 +154,9 @@ class WhooshSearcher:
         return int(self.reader.doc_count_all()) >= ARRAYS_FROM and whole_lists(q)
 
     @cached_property
-    def _report_of(self) -> _Column:
+    def _report_of(self) -> Column:
         """The report of each document (an empty index has no columns to read)."""
-        return _Column(self.reader, "report")
+        return Column(self.reader, "report")
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -251,7 +252,9 @@ class WhooshSearcher:
         counted = None
         if facets:
             reachable = matched if base is None else matched & base[generation.code]
-            counted = _facets(generation, np.unique(generation.code[reachable]).tolist(), where)
+            counted = facet_counts(
+                ((generation.organization[c], generation.year[c])
+                 for c in np.unique(generation.code[reachable]).tolist()), NameTest(where))
         reports = [ReportMatches(report=rid, matches=tuple(docs)) for rid, docs in groups.items()]
         if order != "relevance":
             reports = self._by_date(reports, newest=order == "newest")
@@ -314,26 +317,12 @@ class WhooshSearcher:
             base = {rid: docs[0][1] for rid, (docs, _) in groups.items()}
         else:
             base = self._matching(q, where_filter(where, with_names=False), mask)
-        org_of = _Column(self.reader, "organization")
-        year_of = _Column(self.reader, "year")
-        info = {rid: (_text(org_of[doc]), int(year_of[doc] or 0)) for rid, doc in base.items()}
-        wanted_words = set(name_terms(where.org)) if where.org else set()
-
-        def org_ok(org: str) -> bool:
-            if where.organization is not None and org != where.organization:
-                return False
-            return not wanted_words or wanted_words <= set(name_terms(org))
-
-        def year_ok(year: int) -> bool:
-            return where.years is None or where.years[0] <= year <= where.years[1]
-
-        matched = frozenset(rid for rid, (org, year) in info.items()
-                            if org_ok(org) and year_ok(year))
-        orgs = Counter(org for org, year in info.values() if org and year_ok(year))
-        years = Counter(year for org, year in info.values() if year and org_ok(org))
-        return matched, Facets(
-            organization=tuple(sorted(orgs.items(), key=lambda x: (-x[1], x[0]))),
-            year=tuple(sorted(years.items(), reverse=True)))
+        org_of = Column(self.reader, "organization")
+        year_of = Column(self.reader, "year")
+        info = {rid: (org_of.text(doc), int(year_of[doc] or 0)) for rid, doc in base.items()}
+        test = NameTest(where)
+        matched = frozenset(rid for rid, (org, year) in info.items() if test.passes(org, year))
+        return matched, facet_counts(info.values(), test)
 
     def _matching(self, q: Any, flt: Any, mask: Any) -> dict[str, int]:
         """Each report with a document matching `q` under the filter and the mask, with one
@@ -361,8 +350,8 @@ class WhooshSearcher:
 
     def _by_date(self, reports: list[ReportMatches], newest: bool) -> list[ReportMatches]:
         """Dated reports by date (ties by id), then the undated by id."""
-        date_of = _Column(self.reader, "date")
-        dates = {r.report: str(_text(date_of[r.matches[0].doc])) for r in reports}
+        date_of = Column(self.reader, "date")
+        dates = {r.report: date_of.text(r.matches[0].doc) for r in reports}
         dated = sorted((r for r in reports if dates[r.report]),
                        key=lambda r: (dates[r.report], r.report), reverse=newest)
         return dated + sorted((r for r in reports if not dates[r.report]),
@@ -428,43 +417,7 @@ class WhooshSearcher:
         return (min(dated), max(dated)) if dated else None
 
 
-class _Column:
-    """A column's value for each document of a reader, segment by segment.
-
-    Whoosh's own reader over several segments misplaces the values of a column that some
-    segment lacks (no document of it had the field: an update's segment of undated reports);
-    here such a segment gives the column's empty value.
-    """
-
-    def __init__(self, reader: Any, field: str) -> None:
-        self.starts: list[int] = []
-        self.columns: list[Any] = []
-        for leaf, start in reader.leaf_readers():
-            self.starts.append(start)
-            self.columns.append(leaf.column_reader(field) if leaf.has_column(field) else None)
-
-    def __getitem__(self, doc: int) -> Any:
-        at = bisect.bisect_right(self.starts, doc) - 1
-        column = self.columns[at]
-        return None if column is None else column[doc - self.starts[at]]
-
-
-def _facets(generation: Generation, codes: list[int], where: Where) -> Facets:
-    """Organisations and years of the reports `codes` (those matching under the filters
-    other than organisation and year), each counted under the other's filter."""
-    org_ok = generation.organization_allowed(where)
-    year_ok = generation.years_allowed(where)
-    orgs = Counter(generation.organization[c] for c in codes
-                   if generation.organization[c] and year_ok[c])
-    years = Counter(generation.year[c] for c in codes if generation.year[c] and org_ok[c])
-    return Facets(organization=tuple(sorted(orgs.items(), key=lambda x: (-x[1], x[0]))),
-                  year=tuple(sorted(years.items(), reverse=True)))
-
-
 def _decoded(matched: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
     for field, term in matched:
         yield field, term.decode("utf-8") if isinstance(term, bytes) else str(term)
 
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
