@@ -6,10 +6,10 @@ import contextlib
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -18,8 +18,6 @@ from whoosh.query import QueryError as WhooshQueryError
 from ..errors import brief
 from ..query import Node
 from . import (
-    K1,
-    B,
     EngineQueryError,
     Expand,
     Facets,
@@ -129,24 +127,19 @@ def open_folder(folder: Path) -> WhooshIndex:
 class WhooshSearcher:
     """`engine.Searcher` over a Whoosh searcher."""
 
-    def __init__(self, searcher: Any, b: float = B, k1: float = K1,
-                 generation: Callable[[Any], Generation] | None = None,
-                 frequencies: Frequencies | None = None) -> None:
+    def __init__(self, searcher: Any, b: float, k1: float,
+                 generation: Callable[[Any], Generation], frequencies: Frequencies) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
         self.b = b
         self.k1 = k1
         self._generation = generation
-        self.frequencies = frequencies or Frequencies()
+        self.frequencies = frequencies
 
     @cached_property
     def generation(self) -> Generation:
-        if self._generation is not None:
-            return self._generation(self.reader)
-        from .arrays import Generation
-
-        return Generation(self.reader)
+        return self._generation(self.reader)
 
     def _whole_lists(self, q: Any) -> bool:
         """Whether to score `q` over whole posting lists (`arrays.py`): a query of words alone
@@ -216,12 +209,7 @@ class WhooshSearcher:
         (`arrays.py`): the same scores, order, groups, totals and facets."""
         import numpy as np
 
-        from .arrays import Scorer
-        from .arrays import order as order_documents
-
         generation = self.generation
-        scores, matched = Scorer(generation, self.searcher, self.b, self.k1).score(q)
-        matched &= generation.alive
         base = generation.reports_allowed(where, names=False)
         excluded = self._excluded(negatives, exclude)
         if excluded:
@@ -231,22 +219,17 @@ class WhooshSearcher:
                     base[generation.codes[rid]] = False
         named = generation.names_allowed(where)
         allowed = base if named is None else named if base is None else base & named
-        shown = matched if allowed is None else matched & allowed[generation.code]
-        ranked = order_documents(scores, shown)
-        wanted = None if limit is None else limit * (pages + 1) * 5
-        while True:
+        scores, matched, shown, ranked = self._arrays(q, allowed)
+        names = generation.names
+
+        def rank(wanted: int | None) -> tuple[OrderedDict[str, list[Match]], int]:
             top = ranked if wanted is None else ranked[:wanted]
             groups: OrderedDict[str, list[Match]] = OrderedDict()
-            names = generation.names
             for doc, code in zip(top.tolist(), generation.code[top].tolist(), strict=True):
                 groups.setdefault(names[code], []).append(Match(float(scores[doc]), doc))
-            if wanted is None or len(ranked) < wanted:
-                complete = True  # every matching document was ranked
-                break
-            complete = False
-            if len(groups) >= (limit or 0) or wanted >= MAX_CANDIDATES:
-                break
-            wanted *= 4
+            return groups, len(top)
+
+        groups, complete = _candidates(limit, pages, rank)
         codes = np.unique(generation.code[shown])
         found = frozenset(names[c] for c in codes.tolist())
         counted = None
@@ -259,6 +242,19 @@ class WhooshSearcher:
         if order != "relevance":
             reports = self._by_date(reports, newest=order == "newest")
         return Ranked(reports=tuple(reports), matched=found, facets=counted, complete=complete)
+
+    def _arrays(self, q: Any, allowed: Any) -> tuple[Any, Any, Any, Any]:
+        """`q` over whole posting lists: every document's score, whether it matches, whether
+        it matches in a report `allowed` lets through (None: every report), and those
+        documents best first."""
+        from .arrays import Scorer
+        from .arrays import order as order_documents
+
+        generation = self.generation
+        scores, matched = Scorer(generation, self.searcher, self.b, self.k1).score(q)
+        matched &= generation.alive
+        shown = matched if allowed is None else matched & allowed[generation.code]
+        return scores, matched, shown, order_documents(scores, shown)
 
     def _excluded(self, negatives: Any, exclude: str | None) -> set[str]:
         """The reports the query excludes (`-word`, NOT), and `exclude`."""
@@ -277,19 +273,15 @@ class WhooshSearcher:
         return wq.Or([wq.Term("report", rid) for rid in sorted(excluded)])
 
     def _rank(self, q: Any, flt: Any, mask: Any, limit: int | None, pages: int,
-              terms: bool) -> tuple[OrderedDict[str, tuple[list[tuple[float, int]],
-                                                        set[tuple[str, str]]]], bool]:
+              terms: bool) -> tuple[_Groups, bool]:
         """Matching documents grouped by report, best first, and whether every matching
         document was ranked.
 
-        Enough documents to fill `limit` reports with their best pages; more only when a few
-        reports hold all of those. Fewer candidates let Whoosh skip more low-scoring blocks.
+        Fewer candidates let Whoosh skip more low-scoring blocks (see `_candidates`).
         """
-        wanted = None if limit is None else limit * (pages + 1) * 5
-        while True:
+        def rank(wanted: int | None) -> tuple[_Groups, int]:
             results = self.searcher.search(q, filter=flt, mask=mask, limit=wanted, terms=terms)
-            groups: OrderedDict[str, tuple[list[tuple[float, int]], set[tuple[str, str]]]] = \
-                OrderedDict()
+            groups: _Groups = OrderedDict()
             if terms:
                 for hit in results:
                     docs, matched = groups.setdefault(self._report_of[hit.docnum], ([], set()))
@@ -299,11 +291,9 @@ class WhooshSearcher:
                 for score, docnum in results.top_n:
                     groups.setdefault(self._report_of[docnum], ([], set()))[0].append(
                         (score, docnum))
-            if wanted is None or len(results.top_n) < wanted:
-                return groups, True  # every matching document was ranked
-            if limit is None or len(groups) >= limit or wanted >= MAX_CANDIDATES:
-                return groups, False
-            wanted *= 4
+            return groups, len(results.top_n)
+
+        return _candidates(limit, pages, rank)
 
     def _found(self, q: Any, where: Where, mask: Any, groups: Mapping[str, Any],
                complete: bool, facets: bool) -> tuple[frozenset[str], Facets | None]:
@@ -368,16 +358,8 @@ class WhooshSearcher:
         """The best `count` documents with a passage of text (pages, not entries' few words)."""
         try:
             if self._whole_lists(query):
-                from .arrays import Scorer
-                from .arrays import order as order_documents
-
-                generation = self.generation
-                scores, matched = Scorer(generation, self.searcher, self.b, self.k1).score(query)
-                matched &= generation.alive
-                allowed = generation.reports_allowed(where)
-                if allowed is not None:
-                    matched &= allowed[generation.code]
-                top = order_documents(scores, matched)[:count * 3].tolist()
+                ranked = self._arrays(query, self.generation.reports_allowed(where))[3]
+                top = ranked[:count * 3].tolist()
                 return [d for d in top if self.searcher.stored_fields(d).get("body")][:count]
             first = self.searcher.search(query, filter=where_filter(where), limit=count * 3)
             return [hit.docnum for hit in first if hit.get("body")][:count]
@@ -415,6 +397,30 @@ class WhooshSearcher:
         field = self.schema["year"]
         dated = [field.from_bytes(b) for b in field.sortable_terms(self.reader, "year")]
         return (min(dated), max(dated)) if dated else None
+
+
+_G = TypeVar("_G", bound=Sized)
+# Each report's matching documents (score, number) and the (field, word) pairs they matched.
+_Groups: TypeAlias = "OrderedDict[str, tuple[list[tuple[float, int]], set[tuple[str, str]]]]"
+
+
+def _candidates(limit: int | None, pages: int,
+                rank: Callable[[int | None], tuple[_G, int]]) -> tuple[_G, bool]:
+    """The matching documents grouped by report, from `rank(wanted)` (the best `wanted`
+    documents, all with None, grouped, and how many were ranked), and whether every matching
+    document was ranked.
+
+    Enough documents to fill `limit` reports with their best pages; more only when a few
+    reports hold all of those.
+    """
+    wanted = None if limit is None else limit * (pages + 1) * 5
+    while True:
+        groups, ranked = rank(wanted)
+        if wanted is None or ranked < wanted:
+            return groups, True
+        if limit is None or len(groups) >= limit or wanted >= MAX_CANDIDATES:
+            return groups, False
+        wanted *= 4
 
 
 def _decoded(matched: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
