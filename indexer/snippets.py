@@ -1,10 +1,11 @@
 """Highlighted passages: the best window of a page around the query's words.
 
 Whoosh's highlighter runs the whole stemming analyzer over every page it shows, which cost
-about 70 ms a search at ten times this library's size (benchmarks/run_all.py); here a page's
-words are found by one regular expression and each distinct word is stemmed once per process
-(the analyzer behind an LRU cache), so the same passages cost a fraction of that. The text is
-never cut at 32 KB: a word deep in a long page is highlighted like one at its top.
+about 70 ms a search at ten times this library's size (benchmarks/run_all.py). Here a page is
+searched, lower-cased and folded, for how the query's stems begin, and only the words found
+there are cut and stemmed (each distinct word once per process), so the same passages cost a
+fraction of that. The text is never cut at 32 KB: a word deep in a long page is highlighted
+like one at its top.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .engine.analysis import TOKEN_PATTERN, fold, stem
@@ -60,8 +62,102 @@ def find(text: str, terms: Collection[str], prefixes: Collection[str] = (),
 
 def _find_words(text: str, terms: Collection[str],
                 prefixes: Collection[str]) -> list[tuple[int, int, str]]:
-    """`find` without phrases: a word is stemmed only when its first letter (accents folded)
-    is the first letter of a term or prefix, since stemming keeps a word's first letter."""
+    """`find` without phrases. A stem is its word's beginning (lower-cased, accents folded)
+    but for at most its last two letters ("possibility" -> "possibl"), so only where a page,
+    lower-cased and folded, holds such a beginning is a word cut and stemmed; every other
+    word of the page is never looked at."""
+    starts = _beginnings(frozenset(terms), frozenset(prefixes))
+    if starts is None:
+        return _scan_words(text, terms, prefixes)
+    low = text.lower()
+    if not text.isascii():
+        table = _fold_table(frozenset(_NON_ASCII.findall(text)))
+        if table is None or len(low) != len(text):
+            return _scan_words(text, terms, prefixes)
+        low = low.translate(table) if table else low
+    places = set()
+    for start in starts:
+        at = low.find(start)
+        while at != -1:
+            places.add(at)
+            at = low.find(start, at + 1)
+    found = []
+    done = 0  # the text before this is cut, as the index cuts it
+    for p in sorted(places):
+        if p < done:
+            continue
+        before = text[p - 1] if p else " "
+        if before not in _JOINING and not _is_word_char(before):
+            # a word begins here whatever came before it
+            word = _WORD.match(text, p)
+            words = [word] if word else []
+            done = word.end() if word else p + 1
+        elif _is_word_char(before) and text[p - 2:p - 1] not in _APOSTROPHES:
+            # inside a word that began before: one that could match began with one of
+            # `starts` too, and was cut there
+            continue
+        else:  # after a dot or an apostrophe, or after the letter the index leaves out of
+            # "we'll" and "we're": cut the run of letters, dots and apostrophes from its
+            # start, or from where the last word cut ended, as the index does
+            first = p
+            while first > done and (text[first - 1] in _JOINING or
+                                    _is_word_char(text[first - 1])):
+                first -= 1
+            last = p
+            while last < len(text) and (text[last] in _JOINING or _is_word_char(text[last])):
+                last += 1
+            words = list(_WORD.finditer(text, first, last))
+            done = last
+        for word in words:
+            stemmed = stem(word.group().lower())
+            if stemmed is not None and (stemmed in terms or
+                                        any(stemmed.startswith(s) for s in prefixes)):
+                found.append((word.start(), word.end(), stemmed))
+    return found
+
+
+_APOSTROPHES = frozenset("'\u2019")
+_JOINING = _APOSTROPHES | {"."}  # what joins or follows letters inside a cut (TOKEN_PATTERN)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what the regular expressions' \w matches
+
+
+@lru_cache(maxsize=256)
+def _beginnings(terms: frozenset[str], prefixes: frozenset[str]) -> tuple[str, ...] | None:
+    """How a word whose stem is one of `terms` or starts with one of `prefixes` begins: each
+    one's letters but the last two (at least one); None when one is empty."""
+    starts = {t[:max(1, len(t) - 2)] for t in (*terms, *prefixes)}
+    if not starts or "" in starts:
+        return None
+    return tuple(sorted(starts))
+
+
+@lru_cache(maxsize=256)
+def _fold_table(chars: frozenset[str]) -> dict[int, str] | None:
+    """How the lower-cased letters among `chars` (outside ASCII) fold, where folding changes
+    them; None when a letter lower-cases or folds into other than one letter, or depends on
+    its place (a final sigma): its page is then cut word by word (`_scan_words`)."""
+    table = {}
+    for char in chars:
+        if not _is_word_char(char):
+            continue
+        lower = char.lower()
+        folded = fold(lower) if len(lower) == 1 else ""
+        if len(folded) != 1 or char in "\u03a3\u03c2":
+            return None
+        if folded != lower:
+            table[ord(lower)] = folded
+    return table
+
+
+def _scan_words(text: str, terms: Collection[str],
+                prefixes: Collection[str]) -> list[tuple[int, int, str]]:
+    """`_find_words` the slow way, every word of the page cut: a word is stemmed only when
+    its first letter (accents folded) is the first letter of a term or prefix, since
+    stemming keeps a word's first letter."""
     initials = {t[:1] for t in terms} | {p[:1] for p in prefixes}
     if not initials:
         return []

@@ -419,3 +419,30 @@ def test_highlighting_words_without_phrases_finds_what_the_full_scan_finds(
 
     text = " ".join(words)
     assert find(text, terms, prefixes) == _find_all(text, terms, prefixes, ())
+
+
+_TRICKY_WORDS = ["Possibility", "possible", "sensibly", "dying", "die", "skies", "sky", "we",
+                 "re", "ll", "s", "y", "e", "it", "\u00c9tat", "etat", "\u0130stanbul",
+                 "\u03a3\u039f\u03a3", "\u212aelvin", "kelvin", "stra\u00dfe", "STRASSE",
+                 "U.S.C", "e.g", "\ufb01le", "file", "organization", "organ", "H_2A", "2019"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_TRICKY_WORDS),
+                          st.sampled_from([" ", ".", "'", "\u2019", "'.", ".'", "", "-", "\n",
+                                           "\u00a7 "])), max_size=25),
+       st.sets(st.sampled_from(["possibl", "sensibl", "die", "sky", "we", "e", "l", "s", "y",
+                                "etat", "istanbul", "kelvin", "strass", "u.s.c", "e.g", "file",
+                                "organ", "h_2a", "2019", "re"]), max_size=4),
+       st.sets(st.sampled_from(["poss", "sk", "e", "org", "str"]), max_size=2))
+def test_highlighting_finds_what_the_full_scan_finds_around_dots_apostrophes_and_accents(
+        pieces: list[tuple[str, str]], terms: set[str], prefixes: set[str]) -> None:
+    """Words found by their beginnings (`_find_words`) are exactly the words a scan of every
+    word finds: contractions ("we're" cuts an "e"), dots ("U.S.C"), letters that fold
+    ("\u00c9", "\ufb01") or lower-case into two (a Turkish capital I), a final sigma."""
+    from indexer.snippets import _find_all, _find_words, _scan_words
+
+    text = "".join(word + sep for word, sep in pieces)
+    full = _find_all(text, terms, prefixes, ())
+    assert _find_words(text, terms, prefixes) == full
+    assert _scan_words(text, terms, prefixes) == full
