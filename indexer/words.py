@@ -4,8 +4,10 @@ Whoosh can keep such a list itself (`spelling=True`), but for the page text that
 indexing speed (benchmarks/run_all.py: 417 documents a second with it, 760 without), since it
 writes every word a second time into a word graph. Here the build counts the distinct written
 words of the pages, titles and summaries and saves them, sorted, beside the index
-(`words.txt`, one `word<TAB>count` a line); the engine walks that sorted list with a
-Levenshtein automaton (`engine.corrector`). The counts let "Did you mean" prefer a word people
+(`words.txt`, one `word<TAB>count` a line). Words within N edits of a typed word are found by
+RapidFuzz's Levenshtein distance in C over the words that begin with the typed word's first
+letter (Whoosh's automaton, walked in Python, cost about 10 ms a word at this library's size;
+this about 1 ms). The counts let "Did you mean" prefer a word people
 write often over a rare spelling: `trafficing` is within two edits of both `trafficking` and
 `traffic`.
 """
@@ -15,9 +17,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 WORDS_FILE = "words.txt"
@@ -38,12 +39,20 @@ class Vocabulary:
     def __bool__(self) -> bool:
         return bool(self.words)
 
-    @cached_property
-    def corrector(self) -> Callable[[str, int, int, int], list[str]]:
-        """The engine's Levenshtein-automaton walk over the sorted words, made once."""
-        from .engine import corrector
+    def near(self, word: str, maxdist: int, prefix: int, limit: int) -> list[str]:
+        """Up to `limit` other words within `maxdist` edits (insertions, deletions,
+        substitutions) of `word` that begin with its first `prefix` letters: the closest
+        first, then the most written, then in order."""
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import extract
 
-        return corrector(self.words)
+        lo = bisect.bisect_left(self.words, word[:prefix])
+        hi = bisect.bisect_left(self.words, word[:prefix] + "\U0010ffff", lo) if prefix \
+            else len(self.words)
+        found = extract(word, self.words[lo:hi], scorer=Levenshtein.distance,
+                        score_cutoff=maxdist, limit=None)
+        ranked = sorted((distance, -self.count(w), w) for w, distance, _ in found if w != word)
+        return [w for _, _, w in ranked[:limit]]
 
 
 EMPTY = Vocabulary((), {})
@@ -83,10 +92,11 @@ def load(folder: str) -> Vocabulary:
 
 def near(vocabulary: Vocabulary, word: str, maxdist: int, prefix: int,
          limit: int) -> list[str]:
-    """Up to `limit` words of `vocabulary` within `maxdist` edits of `word`, closest first."""
+    """Up to `limit` words of `vocabulary` within `maxdist` edits of `word`, closest first
+    (`Vocabulary.near`)."""
     if not vocabulary:
         return []
-    return vocabulary.corrector(word, limit, maxdist, prefix)
+    return vocabulary.near(word, maxdist, prefix, limit)
 
 
 def starting(vocabulary: Vocabulary, prefix: str, limit: int) -> list[str]:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIELD_BOOSTS", "SCHEMA_VERSION", "TEXT_FIELDS", "EngineQueryError", "Expand", "Facets",
     "Index", "IndexDocument", "IndexGone", "IndexWriter", "Marked", "Match", "Query",
-    "Ranked", "ReportMatches", "Searcher", "Stored", "Where", "clone_index", "corrector",
+    "Ranked", "ReportMatches", "Searcher", "Stored", "Where", "clone_index",
     "create_index", "open_index",
 ]
 
@@ -253,18 +253,4 @@ def clone_index(source: Path, folder: Path, own: frozenset[str] = frozenset()) -
     from .writing import clone
 
     return clone(source, folder, own)
-
-
-def corrector(words: Sequence[str]) -> Callable[[str, int, int, int], list[str]]:
-    """Words of the sorted `words` within N edits of a word (a Levenshtein automaton walked
-    over the list): `suggest(word, limit, maxdist, prefix)`."""
-    from whoosh.spelling import ListCorrector
-
-    walker = ListCorrector(list(words))
-
-    def suggest(word: str, limit: int, maxdist: int, prefix: int) -> list[str]:
-        return [str(w) for w in walker.suggest(word, limit=limit, maxdist=maxdist,
-                                               prefix=prefix)]
-
-    return suggest
 
