@@ -63,7 +63,7 @@ def find(text: str, terms: Collection[str], prefixes: Collection[str] = (),
 def _find_words(text: str, terms: Collection[str],
                 prefixes: Collection[str]) -> list[tuple[int, int, str]]:
     """`find` without phrases. A stem is its word's beginning (lower-cased, accents folded)
-    but for at most its last two letters ("possibility" -> "possibl"), so only where a page,
+    but for at most its last letter (`_beginnings`), so only where a page,
     lower-cased and folded, holds such a beginning is a word cut and stemmed; every other
     word of the page is never looked at."""
     starts = _beginnings(frozenset(terms), frozenset(prefixes))
@@ -76,11 +76,13 @@ def _find_words(text: str, terms: Collection[str],
             return _scan_words(text, terms, prefixes)
         low = low.translate(table) if table else low
     places = set()
-    for start in starts:
+    for start in starts[0]:
         at = low.find(start)
         while at != -1:
             places.add(at)
             at = low.find(start, at + 1)
+    if starts[1]:  # single letters: only where a word can begin
+        places.update(m.start() for m in _letter_pattern(starts[1]).finditer(low))
     found = []
     done = 0  # the text before this is cut, as the index cuts it
     for p in sorted(places):
@@ -125,14 +127,38 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"  # what the regular expressions' \w matches
 
 
+# The words whose Snowball stem is not their beginning but for one letter, and those stems.
+_IRREGULAR = {"die": "dying", "lie": "lying", "tie": "tying"}
+
+
 @lru_cache(maxsize=256)
-def _beginnings(terms: frozenset[str], prefixes: frozenset[str]) -> tuple[str, ...] | None:
+def _beginnings(terms: frozenset[str],
+                prefixes: frozenset[str]) -> tuple[tuple[str, ...], str] | None:
     """How a word whose stem is one of `terms` or starts with one of `prefixes` begins: each
-    one's letters but the last two (at least one); None when one is empty."""
-    starts = {t[:max(1, len(t) - 2)] for t in (*terms, *prefixes)}
+    one's letters but the last (at least one), and those of the few words Snowball stems
+    irregularly ("dying" -> "die"); the beginnings of two letters or more, and the single
+    letters. None when one would be empty.
+
+    Snowball's English rules change only a word's ending, and at most its last letter
+    survives changed ("possibility" -> "possibl", "hoping" -> "hope"): checked on every word
+    of both relevance collections and of the reports, and on those words with 45 endings.
+    """
+    starts = set()
+    for t in (*terms, *prefixes):
+        starts.add(t[:max(1, len(t) - 1)])
+        starts.update(word[:max(1, len(t) - 1)]
+                      for stem_, word in _IRREGULAR.items() if stem_.startswith(t))
     if not starts or "" in starts:
         return None
-    return tuple(sorted(starts))
+    return (tuple(sorted(s for s in starts if len(s) > 1)),
+            "".join(sorted(s for s in starts if len(s) == 1)))
+
+
+@lru_cache(maxsize=64)
+def _letter_pattern(letters: str) -> re.Pattern[str]:
+    """One of `letters` where a word can begin: not after a word character, but after the
+    letter the index leaves out of "we'll"."""
+    return re.compile("[" + re.escape(letters) + "](?:(?<!\\w.)|(?<=['\u2019]\\w.))")
 
 
 @lru_cache(maxsize=256)

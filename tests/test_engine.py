@@ -421,7 +421,8 @@ def test_highlighting_words_without_phrases_finds_what_the_full_scan_finds(
     assert find(text, terms, prefixes) == _find_all(text, terms, prefixes, ())
 
 
-_TRICKY_WORDS = ["Possibility", "possible", "sensibly", "dying", "die", "skies", "sky", "we",
+_TRICKY_WORDS = ["Possibility", "possible", "sensibly", "dying", "die", "Lying", "lie", "ties",
+                 "skies", "sky", "we", "hoping", "hope", "relational", "ability",
                  "re", "ll", "s", "y", "e", "it", "\u00c9tat", "etat", "\u0130stanbul",
                  "\u03a3\u039f\u03a3", "\u212aelvin", "kelvin", "stra\u00dfe", "STRASSE",
                  "U.S.C", "e.g", "\ufb01le", "file", "organization", "organ", "H_2A", "2019"]
@@ -433,8 +434,10 @@ _TRICKY_WORDS = ["Possibility", "possible", "sensibly", "dying", "die", "skies",
                                            "\u00a7 "])), max_size=25),
        st.sets(st.sampled_from(["possibl", "sensibl", "die", "sky", "we", "e", "l", "s", "y",
                                 "etat", "istanbul", "kelvin", "strass", "u.s.c", "e.g", "file",
-                                "organ", "h_2a", "2019", "re"]), max_size=4),
-       st.sets(st.sampled_from(["poss", "sk", "e", "org", "str"]), max_size=2))
+                                "organ", "h_2a", "2019", "re", "lie", "tie", "hope", "relat",
+                                "abil"]), max_size=4),
+       st.sets(st.sampled_from(["poss", "sk", "e", "org", "str", "die", "li", "hop"]),
+               max_size=2))
 def test_highlighting_finds_what_the_full_scan_finds_around_dots_apostrophes_and_accents(
         pieces: list[tuple[str, str]], terms: set[str], prefixes: set[str]) -> None:
     """Words found by their beginnings (`_find_words`) are exactly the words a scan of every
