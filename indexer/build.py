@@ -23,23 +23,18 @@ from .acronyms import load as load_acronyms
 from .catalog import Catalog, Report
 from .engine import (
     SCHEMA_VERSION,
-    Index,
     IndexDocument,
-    IndexGone,
     IndexWriter,
     clone_index,
     create_index,
-    open_index,
 )
-from .errors import SplibError
 from .extract import Document
 from .ingest import EntryStatus, Progress, ProgressEvent, entry_status, no_progress
-from .store import EntryRecord, Store, disk_error, now_iso
+from .store import META, EntryRecord, Store, disk_error, now_iso, read_meta
 from .words import EMPTY, WORDS_FILE, WordCollector, load
 
 log = logging.getLogger(__name__)
 
-META = "splib-meta.json"
 # Written beside each generation's index by the build: never shared with another generation.
 OWN_FILES = frozenset({META, WORDS_FILE, ACRONYMS_FILE})
 
@@ -60,14 +55,6 @@ def fingerprint(report: Report, status: EntryStatus, record: EntryRecord | None)
     """Changes whenever what the index holds for `report` would change."""
     key = record.text_key if record and status.state == "text" else "-"
     return f"{report.fingerprint()}|{key}|{status.source}|{status.url}|{SCHEMA_VERSION}"
-
-
-def read_meta(index_dir: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((index_dir / META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def documents(report: Report, status: EntryStatus,
@@ -286,29 +273,3 @@ class Generation:
     def cancel(self) -> None:
         if self.writer is not None:
             self.writer.cancel()
-
-
-def open_current(store: Store) -> Index:
-    """Open the live index for reading; raise a person's message when there is none."""
-    from .errors import IndexMissingError
-
-    for _ in range(3):  # CURRENT may move under us between reading it and opening the folder
-        current = store.current_index()
-        if current is None:
-            raise IndexMissingError(
-                f"No index in {store.root} yet. Run `splib rebuild` first."
-            )
-        built_by = read_meta(current).get("schema")
-        if built_by != SCHEMA_VERSION:
-            # Its words were cut or stemmed another way: searching it would miss or mismatch.
-            raise IndexMissingError(
-                f"The index in {store.root} was built by another version of splib. Run "
-                "`splib update` (or `splib rebuild`) to build it again from the saved text."
-            )
-        try:
-            return open_index(current)
-        except IndexGone:
-            continue
-        except OSError as exc:
-            raise SplibError(f"Cannot open the index in {current}: {exc.strerror}.") from None
-    raise SplibError(f"The index in {store.root} kept changing while opening it; try again.")

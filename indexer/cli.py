@@ -568,7 +568,7 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
     title = click.style(hit.title, bold=True) if color else hit.title
     click.echo(f"{rank}. {title}")
     facts = [x for x in (hit.organization, hit.date) if x]
-    from .ingest import SOURCE_WORDS
+    from .wording import SOURCE_WORDS
 
     facts.append(SOURCE_WORDS.get(hit.source, "summary only"))
     click.echo("   " + " · ".join(facts))

@@ -59,10 +59,6 @@ class FetchMode(Enum):
 
 
 # How the command line and the web page say where a report's indexed text came from.
-SOURCE_WORDS = {"archive": "text from the web archive", "cache": "text from an earlier copy",
-                "path": "text from a local file", "origin": "text from the source"}
-
-
 @dataclass(frozen=True)
 class EntryStatus:
     """What `splib status` shows for one catalog entry."""

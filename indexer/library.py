@@ -19,44 +19,25 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .build import IndexBuilder, IndexChanges, open_current, plan
 from .catalog import Catalog, Report, load_catalog, url_problem
 from .engine import Index, IndexGone
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
-from .evaluate import EvalReport, evaluate, load_questions
 from .extract import NOT_A_REPORT_KIND, Document, sniff
-from .extract.isolate import Limits, WorkerPool, extract_isolated
-from .extract.ocr import OcrSettings, PageProgress, no_page_progress
-from .fetch import Fetcher, FetchSettings
-from .ingest import (
-    EntryStatus,
-    FetchMode,
-    Ingester,
-    Progress,
-    ProgressEvent,
-    entry_status,
-    no_progress,
-    wants_fetch,
-)
-from .keeping import (
-    AddReport,
-    CheckReport,
-    append_entries,
-    check_catalog,
-    expand,
-    file_sha256,
-    is_address,
-    normal_url,
-    title_from_name,
-    unique_file,
-    with_entries,
-)
 from .results import SORTS, SearchResults, Similar
 from .search import search, similar
-from .store import EntryRecord, Store, disk_error, write_atomic
+from .store import EntryRecord, Store, disk_error, open_current, read_meta, write_atomic
 from .wording import plural
+
+if TYPE_CHECKING:  # the rest is loaded by the commands that use it: a search loads none of it
+    from .build import IndexChanges
+    from .evaluate import EvalReport
+    from .extract.isolate import Limits
+    from .extract.ocr import PageProgress
+    from .fetch import Fetcher, FetchSettings
+    from .ingest import EntryStatus, FetchMode, Progress
+    from .keeping import AddReport, CheckReport
 
 log = logging.getLogger(__name__)
 
@@ -125,14 +106,32 @@ class Library:
         self.catalog_path = Path(catalog or os.environ.get("SPLIB_CATALOG") or DEFAULT_CATALOG)
         chosen = data or os.environ.get("SPLIB_DATA")
         self.store = Store(Path(chosen) if chosen else default_data(self.catalog_path))
-        self.fetch_settings = fetch or FetchSettings(
-            archive=os.environ.get("SPLIB_ARCHIVE", FetchSettings.archive))
-        self.limits = limits or Limits()
+        self._fetch_settings = fetch
+        self._archive = os.environ.get("SPLIB_ARCHIVE")
+        self._limits = limits
         self._open: tuple[Path, Index] | None = None  # the live index, kept between searches
         self._opening = threading.Lock()
         self._catalog: tuple[bytes, Catalog] | None = None  # (sha256 of the file, catalog)
         # (the manifest file's inode, size and modification time; its records)
         self._manifest: tuple[tuple[int, int, int], dict[str, EntryRecord]] | None = None
+
+    @property
+    def fetch_settings(self) -> FetchSettings:
+        """How reports are fetched (made when first needed: a search fetches nothing)."""
+        if self._fetch_settings is None:
+            from .fetch import FetchSettings
+
+            self._fetch_settings = FetchSettings(archive=self._archive or FetchSettings.archive)
+        return self._fetch_settings
+
+    @property
+    def limits(self) -> Limits:
+        """The extraction children's limits (made when first needed)."""
+        if self._limits is None:
+            from .extract.isolate import Limits
+
+            self._limits = Limits()
+        return self._limits
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -152,6 +151,8 @@ class Library:
 
     def check(self) -> CheckReport:
         """The catalog's problems and warnings, without fetching or building."""
+        from .keeping import check_catalog
+
         return check_catalog(self.catalog_path)
 
     def _records(self) -> Mapping[str, EntryRecord]:
@@ -171,11 +172,15 @@ class Library:
 
     def status(self) -> list[EntryStatus]:
         """One status per catalog entry, in catalog order."""
+        from .ingest import entry_status
+
         records = self._records()
         return [entry_status(r, records.get(r.id)) for r in self.catalog()]
 
     def show(self, report_id: str) -> ReportView:
         """The entry `report_id`, its status and its extracted text (if any)."""
+        from .ingest import entry_status
+
         report = self.catalog().get(report_id)
         record = self._records().get(report_id)
         status = entry_status(report, record)
@@ -192,6 +197,8 @@ class Library:
     def saved_copies(self, report_ids: Iterable[str]) -> dict[str, SavedCopy]:
         """`saved_copy` for several entries at once, reading the catalog and manifest once;
         ids without a copy (or not in the catalog) are left out."""
+        from .ingest import entry_status
+
         catalog = {r.id: r for r in self.catalog()}
         records = self._records()
         copies: dict[str, SavedCopy] = {}
@@ -274,6 +281,8 @@ class Library:
 
     def evaluate(self, questions: str | Path = DEFAULT_QUESTIONS) -> EvalReport:
         """Score the live index on saved questions (nDCG@10, MRR, misses)."""
+        from .evaluate import evaluate, load_questions
+
         asked = load_questions(Path(questions))
         return evaluate(asked, lambda text: [hit.id for hit in self.search(text, pages=0).results])
 
@@ -283,26 +292,46 @@ class Library:
         return self._with_index(lambda ix: similar(ix, report_id, limit))
 
     def extract(self, path: str | Path, password: str = "", languages: Sequence[str] = ("eng",),
-                ocr: bool = True, progress: PageProgress = no_page_progress) -> Document:
+                ocr: bool = True, progress: PageProgress | None = None) -> Document:
         """The text of a local file as the ingester sees it (in a bounded child process):
         pages without text read by OCR in `languages` unless `ocr` is off; `progress` hears
         of each such page."""
+        from .extract.isolate import extract_isolated
+        from .extract.ocr import OcrSettings, no_page_progress
+
         path = Path(path)
         if not path.is_file():
             raise ExtractionError(f"no such file: {path}")
         settings = OcrSettings(languages=tuple(languages), enabled=ocr)
-        return extract_isolated(path, password, self.limits, settings, progress)
+        return extract_isolated(path, password, self.limits, settings,
+                                progress or no_page_progress)
 
     # -- writing ---------------------------------------------------------------------------
 
     def add(self, targets: Sequence[str], place: str = "refer", dry_run: bool = False,
-            progress: Progress = no_progress) -> AddReport:
+            progress: Progress | None = None) -> AddReport:
         """Catalog entries for files, folders of files, or addresses, filled from the
         reports themselves (see metadata.py), appended to the catalog unless `dry_run`.
 
         `place` is "refer" (the file stays where it is, its path relative to the catalog),
         "copy" or "move" (into `files/` beside the catalog). A report already in the catalog
         (the same address, or a file of the same bytes) is refused, naming its entry."""
+        from .extract.isolate import WorkerPool
+        from .extract.ocr import OcrSettings
+        from .fetch import Fetcher
+        from .ingest import ProgressEvent, no_progress
+        from .keeping import (
+            AddReport,
+            expand,
+            file_sha256,
+            is_address,
+            normal_url,
+            unique_file,
+            with_entries,
+        )
+
+        progress = progress or no_progress
+
         if place not in PLACES:
             raise SplibError(f"Place files by one of {', '.join(PLACES)}, not {place!r}.")
         path = self.catalog_path
@@ -422,6 +451,7 @@ class Library:
         """Entries from a library's listing page (an HTML page or its plain text, a file or an
         address; see listing.py), appended to the catalog unless `dry_run`. An entry whose
         address or title the catalog already holds is refused."""
+        from .keeping import AddReport, append_entries, is_address, normal_url
         from .listing import parse_listing
         from .metadata import Guess, slug
 
@@ -467,6 +497,9 @@ class Library:
                          written=written)
 
     def _listing_bytes(self, source: str) -> bytes:
+        from .fetch import Fetcher
+        from .keeping import is_address
+
         if not is_address(source):
             try:
                 return Path(source).read_bytes()
@@ -490,6 +523,8 @@ class Library:
         """The bytes of a report to add (a local file, or a fetched copy in the data folder),
         their sha256 and the fields that say where it is; None, with the reason in `refused`,
         for a report the catalog already holds or that cannot be read."""
+        from .keeping import file_sha256, is_address, normal_url
+
         if is_address(target):
             held = urls.get(normal_url(target))
             if held:
@@ -517,9 +552,13 @@ class Library:
         return source, sha, fields
 
     def fetch(self, ids: Sequence[str] = (), refetch: bool = False, jobs: int = 1,
-              progress: Progress = no_progress) -> list[EntryStatus]:
+              progress: Progress | None = None) -> list[EntryStatus]:
         """Fetch and extract entries (all when `ids` is empty): missing ones, or all with
         `refetch`. Returns the status of the entries asked for."""
+        from .ingest import FetchMode, entry_status, no_progress
+
+        progress = progress or no_progress
+
         catalog = self.catalog()
         reports = catalog.select(list(ids))
         mode = FetchMode.ALL if refetch or ids else FetchMode.MISSING
@@ -528,9 +567,14 @@ class Library:
         return [entry_status(r, records.get(r.id)) for r in reports]
 
     def rebuild(self, refetch: bool = False, offline: bool = False, jobs: int = 1,
-                progress: Progress = no_progress) -> BuildReport:
+                progress: Progress | None = None) -> BuildReport:
         """Fetch what is missing (unless `offline`), extract what is not cached, build a
         fresh index and swap it in atomically."""
+        from .build import IndexBuilder
+        from .ingest import entry_status, no_progress
+
+        progress = progress or no_progress
+
         started = time.monotonic()
         catalog = self.catalog()
         with self.store.lock("rebuild"):
@@ -546,10 +590,15 @@ class Library:
                            notes=_notes(catalog, records))
 
     def update(self, refetch: bool = False, offline: bool = False, jobs: int = 1,
-               progress: Progress = no_progress, inbox: Path | None = None) -> BuildReport:
+               progress: Progress | None = None, inbox: Path | None = None) -> BuildReport:
         """Re-index only what changed in the catalog or at the sources since the last build;
         entries whose fetch or extraction failed are tried again. Files in the drop folder
         (`inbox`, default inbox/ beside the catalog) are added first, moved into files/."""
+        from .build import IndexBuilder, plan
+        from .ingest import entry_status, no_progress
+
+        progress = progress or no_progress
+
         started = time.monotonic()
         dropped = self._take_inbox(inbox or self.catalog_path.parent / INBOX_FOLDER, progress)
         catalog = self.catalog()
@@ -578,6 +627,8 @@ class Library:
 
     def _take_inbox(self, inbox: Path, progress: Progress) -> tuple[str, ...]:
         """Add the files in the drop folder `inbox` (moved into files/); what to tell."""
+        from .keeping import expand
+
         if not inbox.is_dir() or not expand([str(inbox)]):
             return ()
         added = self.add([str(inbox)], place="move", progress=progress)
@@ -594,6 +645,10 @@ class Library:
                 progress: Progress, records: dict[str, EntryRecord] | None = None,
                 on_done: Callable[[Report, EntryRecord], None] | None = None,
                 ) -> dict[str, EntryRecord]:
+        from .extract.isolate import WorkerPool
+        from .fetch import Fetcher
+        from .ingest import Ingester
+
         fetcher = Fetcher(self.store, self.fetch_settings)
         pool = WorkerPool(self.limits)
         try:
@@ -634,6 +689,7 @@ def _entry(guessed: dict[str, Any], fields: dict[str, object], name: str,
            ids: set[str]) -> dict[str, object]:
     """A catalog entry from what the file suggested (`metadata.Guess` as JSON) and where it
     is; the title falls back to the file's name, the id is a readable slug unique in `ids`."""
+    from .keeping import title_from_name
     from .metadata import Guess, slug
 
     guess = Guess.from_json(guessed) if guessed else Guess()
@@ -647,6 +703,8 @@ def _entry(guessed: dict[str, Any], fields: dict[str, object], name: str,
 def _notes(catalog: Catalog, records: dict[str, EntryRecord]) -> tuple[str, ...]:
     """What a rebuild tells the library keeper beyond each entry's state: a catalog with no
     entries, and one file catalogued under several ids."""
+    from .ingest import entry_status
+
     if not catalog.reports:
         return (f"{catalog.path} lists no reports yet: add them with `splib add FILE|FOLDER|"
                 "URL` or `splib import LISTING` (README, 'Adding reports'), then run "
@@ -664,6 +722,8 @@ def _notes(catalog: Catalog, records: dict[str, EntryRecord]) -> tuple[str, ...]
 
 
 def _mode(refetch: bool, offline: bool) -> FetchMode:
+    from .ingest import FetchMode
+
     if offline:
         return FetchMode.NONE
     return FetchMode.ALL if refetch else FetchMode.MISSING
@@ -671,6 +731,9 @@ def _mode(refetch: bool, offline: bool) -> FetchMode:
 
 def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMode) -> bool:
     """Whether `update` must fetch or extract `report` again."""
+    from .extract.ocr import OcrSettings
+    from .ingest import wants_fetch
+
     record = records.get(report.id)
     if wants_fetch(report, record, mode):
         return True
@@ -685,8 +748,6 @@ def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMo
 
 
 def _meta_pages(current: Path | None) -> int:
-    from .build import read_meta
-
     return int(read_meta(current).get("pages", 0)) if current else 0
 
 

@@ -27,16 +27,20 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from .errors import BusyError, ExtractionError, SplibError
+from .errors import BusyError, ExtractionError, IndexMissingError, SplibError
 from .extract import EXTRACTOR_VERSION, Document
 from .extract.ocr import OcrSettings
+
+if TYPE_CHECKING:
+    from .engine import Index
 
 log = logging.getLogger(__name__)
 
 # The shape of manifest.json; a manifest of another version is set aside, not misread.
 MANIFEST_VERSION = 1
+META = "splib-meta.json"  # beside each index generation: its schema, pages, build time
 
 
 def now_iso() -> str:
@@ -421,3 +425,38 @@ class _HashingSink:
         else:
             os.replace(self.tmp, target)
         return sha, size
+
+
+def read_meta(index_dir: Path) -> dict[str, Any]:
+    """What an index generation's build wrote of it (`META`); empty when unreadable."""
+    try:
+        data: dict[str, Any] = json.loads((index_dir / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def open_current(store: Store) -> Index:
+    """Open the live index for reading; raise a person's message when there is none."""
+    from .engine import SCHEMA_VERSION, IndexGone, open_index
+
+    for _ in range(3):  # CURRENT may move under us between reading it and opening the folder
+        current = store.current_index()
+        if current is None:
+            raise IndexMissingError(
+                f"No index in {store.root} yet. Run `splib rebuild` first."
+            )
+        built_by = read_meta(current).get("schema")
+        if built_by != SCHEMA_VERSION:
+            # Its words were cut or stemmed another way: searching it would miss or mismatch.
+            raise IndexMissingError(
+                f"The index in {store.root} was built by another version of splib. Run "
+                "`splib update` (or `splib rebuild`) to build it again from the saved text."
+            )
+        try:
+            return open_index(current)
+        except IndexGone:
+            continue
+        except OSError as exc:
+            raise SplibError(f"Cannot open the index in {current}: {exc.strerror}.") from None
+    raise SplibError(f"The index in {store.root} kept changing while opening it; try again.")

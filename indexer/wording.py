@@ -26,3 +26,8 @@ def toml_kind(value: Any) -> str:
     if isinstance(value, str):
         return f"the text {value!r}"
     return "something else"
+
+
+# Where a report's text came from (`EntryRecord.source`), as results say it.
+SOURCE_WORDS = {"archive": "text from the web archive", "cache": "text from an earlier copy",
+                "path": "text from a local file", "origin": "text from the source"}

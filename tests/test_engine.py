@@ -62,6 +62,23 @@ def test_light_commands_load_no_engine_network_or_pdf_library(args: list[str],
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
+def test_a_search_loads_nothing_of_fetching_extracting_or_building(lib: Library) -> None:
+    """`splib search` starts faster for not loading what only `rebuild`, `update` and `add`
+    use."""
+    ingesting = ("indexer.build", "indexer.ingest", "indexer.fetch", "indexer.keeping",
+                 "indexer.evaluate", "indexer.extract.isolate")
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['splib', '--catalog', {str(lib.catalog_path)!r}, '--data', "
+            f"{str(lib.store.root)!r}, 'search', 'shelter']\n"
+            "try:\n    runpy.run_module('indexer', run_name='__main__')\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(sorted(m for m in sys.modules if m in {ingesting!r}))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert "shelter" in done.stdout.lower()  # it searched
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
 def years_of(lib: Library, ids: set[str]) -> Counter[int]:
     return Counter(r.year for r in lib.catalog() if r.id in ids and r.year)
 

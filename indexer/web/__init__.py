@@ -24,12 +24,12 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from ..engine import Facets
 from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
 from ..extract import EXTENSIONS
-from ..ingest import SOURCE_WORDS
 from ..library import Library, SavedCopy
 from ..query import parse_years
 from ..results import SORTS
 from ..search import JSON_MORE_LIKE_THIS
 from ..snippets import Snippet
+from ..wording import SOURCE_WORDS
 
 __all__ = ["create_app", "serve"]
 
