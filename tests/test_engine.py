@@ -438,6 +438,48 @@ def test_highlighting_words_without_phrases_finds_what_the_full_scan_finds(
     assert find(text, terms, prefixes) == _find_all(text, terms, prefixes, ())
 
 
+def _tokens(analyzer: Any, text: str, **kwargs: Any) -> list[tuple[str, int | None, bool]]:
+    return [(t.text, getattr(t, "pos", None), t.stopped) for t in analyzer(text, **kwargs)]
+
+
+def test_the_text_analyzer_cuts_the_reports_pages_as_whooshs_pipeline(corpora: Path) -> None:
+    """Every page of the shared reports and the first 400 Cranfield abstracts: the same
+    words at the same positions as Whoosh's pipeline."""
+    from indexer.engine.analysis import text_analyzer, whoosh_text_analyzer
+    from indexer.extract import extract_bytes
+
+    texts = [page.text for path in sorted((corpora / "reports").glob("*.pdf"))
+             for page in extract_bytes(path.read_bytes()).pages]
+    with (corpora / "ir" / "cranfield-beir" / "corpus.jsonl").open(encoding="utf-8") as lines:
+        texts += [json.loads(line)["text"] for line, _ in zip(lines, range(400), strict=False)]
+    assert len(texts) > 500
+    ours, whooshs = text_analyzer(), whoosh_text_analyzer()
+    for text in texts:
+        for kwargs in ({"positions": True, "mode": "index"}, {"mode": "query"}):
+            assert _tokens(ours, text, **kwargs) == _tokens(whooshs, text, **kwargs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["The", "a", "Shelters", "\u00c9tat", "don't",
+                                           "we're", "U.S.", "T", "visa", "24/7", "H-2A", "of",
+                                           "dying", "\ufb01nance", "\u0130stanbul", "and"]),
+                          st.sampled_from([" ", ".", "'", "", "-", "\n"])), max_size=20),
+       st.integers(0, 3))
+def test_the_text_analyzer_gives_whooshs_tokens_and_positions(
+        pieces: list[tuple[str, str]], start: int) -> None:
+    """Stop words at the start or in a row, contractions, dots, letters that fold: the same
+    words at the same positions, searching and indexing, stemmed or not; what it leaves to
+    Whoosh (offsets, stop words kept) comes out the same too."""
+    from indexer.engine.analysis import text_analyzer, whoosh_text_analyzer
+
+    text = "".join(word + sep for word, sep in pieces)
+    ours, whooshs = text_analyzer(), whoosh_text_analyzer()
+    for kwargs in ({"positions": True, "start_pos": start, "mode": "index"},
+                   {"mode": "query"}, {"no_morph": True}, {"positions": True, "chars": True},
+                   {"removestops": False, "positions": True}):
+        assert _tokens(ours, text, **kwargs) == _tokens(whooshs, text, **kwargs)
+
+
 _TRICKY_WORDS = ["Possibility", "possible", "sensibly", "dying", "die", "Lying", "lie", "ties",
                  "skies", "sky", "we", "hoping", "hope", "relational", "ability",
                  "re", "ll", "s", "y", "e", "it", "\u00c9tat", "etat", "\u0130stanbul",

@@ -39,7 +39,15 @@ def _stemmer() -> Any:
 
 
 def text_analyzer() -> Any:
-    """English words: lower-cased, accents folded, stop words dropped, Snowball-stemmed."""
+    """English words: lower-cased, accents folded, stop words dropped, Snowball-stemmed
+    (`textanalyzer.TextAnalyzer`: Whoosh's pipeline below, the same tokens in one loop)."""
+    from .textanalyzer import TextAnalyzer
+
+    return TextAnalyzer()
+
+
+def whoosh_text_analyzer() -> Any:
+    """`text_analyzer` as Whoosh's own pipeline of filters."""
     from whoosh.analysis import CharsetFilter, StemmingAnalyzer
     from whoosh.support.charset import accent_map
 

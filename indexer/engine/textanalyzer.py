@@ -1,0 +1,95 @@
+"""The text fields' analyzer, in one loop.
+
+Whoosh's `StemmingAnalyzer | CharsetFilter` passes every word through five generators (cut,
+lower-case, stop words, stem, fold accents); indexing spent about half its time there
+(benchmarks/run_all.py, cold ingest). `TextAnalyzer` gives the same tokens with the same
+positions from one loop over the words, each distinct word's indexed form computed once per
+process; whatever it is not asked for while indexing or searching (character offsets, stop
+words kept, the text uncut, the original kept) goes through Whoosh's pipeline itself
+(`analysis.whoosh_text_analyzer`). Tests compare both on the reports' pages and on made-up
+text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from whoosh.analysis import STOP_WORDS, Analyzer, Token
+
+from .analysis import TOKEN_PATTERN, english_stem, fold, whoosh_text_analyzer
+
+_WORD = re.compile(TOKEN_PATTERN)
+_STOP = frozenset(STOP_WORDS)
+
+
+class TextAnalyzer(Analyzer):  # type: ignore[misc]
+    """Lower-cased, stop words dropped (the later words' positions closing the gap, as
+    Whoosh's StopFilter renumbers them), Snowball-stemmed, accents folded."""
+
+    is_morph = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # pickled into every index's schema: nothing to keep but the class
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        pass
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__)
+
+    def has_morph(self) -> bool:
+        return True
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 no_morph: bool = False, **kwargs: Any) -> Iterator[Any]:
+        if chars or keeporiginal or not removestops or not tokenize:
+            return _pipeline()(value, positions=positions, chars=chars,  # type: ignore[no-any-return]
+                               keeporiginal=keeporiginal, removestops=removestops,
+                               start_pos=start_pos, start_char=start_char,
+                               tokenize=tokenize, mode=mode, no_morph=no_morph, **kwargs)
+        return _tokens(value, positions, start_pos, mode, _folded if no_morph else _indexed,
+                       kwargs)
+
+
+def _tokens(value: str, positions: bool, start_pos: int, mode: str, form: Any,
+            kwargs: dict[str, Any]) -> Iterator[Any]:
+    t = Token(positions, False, removestops=True, mode=mode, **kwargs)
+    pos: int | None = None
+    for index, match in enumerate(_WORD.finditer(value)):
+        text = form(match.group(0).lower())
+        if text is None:  # a stop word
+            continue
+        t.text = text
+        t.boost = 1.0
+        t.stopped = False
+        if positions:
+            # The first word kept keeps its place; each later one follows it.
+            pos = start_pos + index if pos is None else pos + 1
+            t.pos = pos
+        yield t
+
+
+@lru_cache(maxsize=200_000)
+def _indexed(lower: str) -> str | None:
+    """A lower-cased word as the index keeps it: stemmed, accents folded; None if a stop
+    word."""
+    return None if lower in _STOP else fold(english_stem(lower))
+
+
+@lru_cache(maxsize=50_000)
+def _folded(lower: str) -> str | None:
+    """A lower-cased word unstemmed (`no_morph`), accents folded; None if a stop word."""
+    return None if lower in _STOP else fold(lower)
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Any:
+    return whoosh_text_analyzer()
