@@ -88,12 +88,18 @@ def stem(word: str) -> str | None:
     highlighter stems every distinct word of every page it shows.
     """
     if _ONE_WORD.fullmatch(word):
-        lower = word.lower()
-        if lower in _stop_words():
-            return None
-        return english_stem(lower).translate(_accents())
+        return indexed_form(word.lower())
     tokens = text_terms(word)
     return tokens[0] if len(tokens) == 1 else None
+
+
+@lru_cache(maxsize=200_000)
+def indexed_form(lower: str) -> str | None:
+    """A lower-cased word, as cut from a text (`TOKEN_PATTERN`), as the index keeps it:
+    Snowball-stemmed, accents folded; None for a stop word."""
+    if lower in _stop_words():
+        return None
+    return english_stem(lower).translate(_accents())
 
 
 def fold(text: str) -> str:

@@ -72,6 +72,7 @@ class Generation:
         self._lengths: dict[str, _Array] = {}
         self._postings: OrderedDict[tuple[str, str], tuple[_Array, _Array]] = OrderedDict()
         self._kept = 0
+        self._fields: dict[str, tuple[int, float]] = {}
         self.lock = threading.Lock()
 
     # -- what documents are ----------------------------------------------------------------
@@ -110,6 +111,20 @@ class Generation:
         return np.array([test.passes(org, year)
                          for org, year in zip(self.organization, self.year, strict=True)],
                         dtype=bool)
+
+    def field_statistics(self, searcher: Any, field: str) -> tuple[int, float]:
+        """How many documents have `field` (`scoring.FIELD_DOCS`) and its average length,
+        read once."""
+        with self.lock:
+            if field in self._fields:
+                return self._fields[field]
+        marker = FIELD_DOCS.get(field)
+        docs = int(searcher.doc_frequency(*marker)) or 1 if marker else \
+            int(searcher.doc_count())
+        found = (docs, (searcher.field_length(field) / docs) or 1)
+        with self.lock:
+            self._fields[field] = found
+        return found
 
     # -- postings --------------------------------------------------------------------------
 
@@ -219,7 +234,8 @@ class Scorer:
         if not len(ids):
             return scores, matched
         if self.schema[q.fieldname].scorable:
-            idf, average = self.statistics(q.fieldname, q.text)
+            # Whoosh counts a word's documents as its postings, deleted ones included.
+            idf, average = self.statistics(q.fieldname, len(ids))
             lengths = self.generation.lengths(reader, q.fieldname)[ids]
             k1, b = self.k1, self.b
             part = idf * ((weights * (k1 + 1)) /
@@ -230,16 +246,11 @@ class Scorer:
         matched[ids] = True
         return scores, matched
 
-    def statistics(self, field: str, text: str) -> tuple[float, float]:
-        """BM25's IDF and average field length, as `scoring.LibraryBM25` takes them."""
-        searcher = self.searcher
-        marker = FIELD_DOCS.get(field)
-        docs = int(searcher.doc_frequency(*marker)) or 1 if marker else \
-            int(searcher.doc_count())
-        df = searcher.doc_frequency(field, text)
-        idf = math.log(1 + (docs - df + 0.5) / (df + 0.5))
-        average = (searcher.field_length(field) / docs) or 1
-        return idf, average
+    def statistics(self, field: str, df: int) -> tuple[float, float]:
+        """BM25's IDF of a word in `df` documents and the field's average length, as
+        `scoring.LibraryBM25` takes them."""
+        docs, average = self.generation.field_statistics(self.searcher, field)
+        return math.log(1 + (docs - df + 0.5) / (df + 0.5)), average
 
 
 def order(scores: _Array, matched: _Array) -> _Array:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import Counter
 from typing import Any
 
-from .analysis import TOKEN_PATTERN, stem
+from .analysis import TOKEN_PATTERN, indexed_form
 
 _WORD = re.compile(TOKEN_PATTERN)
 
@@ -26,7 +27,8 @@ class Frequencies:
         with self.lock:
             if key in self.kept:
                 return self.kept[key]
-        found = float(reader.frequency(field, word)) if key in reader else None
+        # A word the generation holds is written at least once: 0 means it holds none.
+        found = float(reader.frequency(field, word)) or None
         with self.lock:
             if len(self.kept) > 200_000:
                 self.kept.clear()
@@ -39,14 +41,14 @@ def key_terms(frequencies: Frequencies, reader: Any, texts: list[str], field: st
     """The `count` words most typical of `texts` against the generation, scored as Whoosh's
     `Searcher.key_terms` scores them (Bo1, normalised), from the texts' words as the index
     cuts them."""
-    weights: dict[str, float] = {}
-    total = 0.0
+    written: Counter[str] = Counter()
     for text in texts:
-        for match in _WORD.finditer(text):
-            word = stem(match.group())
-            if word is not None:
-                weights[word] = weights.get(word, 0.0) + 1.0
-                total += 1.0
+        written.update(_WORD.findall(text))
+    weights: dict[str, float] = {}
+    for word, times in written.items():
+        form = indexed_form(word.lower())
+        if form is not None:
+            weights[form] = weights.get(form, 0.0) + times
     if not weights:
         return []
     documents = int(reader.doc_count_all())
@@ -68,6 +70,3 @@ def key_terms(frequencies: Frequencies, reader: Any, texts: list[str], field: st
     ranked = sorted(((score / norm, word) for score, word in scored),
                     key=lambda x: (0 - x[0], x[1]))
     return [(word, score) for score, word in ranked[:count]]
-
-
-_WORD = re.compile(TOKEN_PATTERN)

@@ -19,7 +19,7 @@ from typing import Any
 
 from whoosh.analysis import STOP_WORDS, Analyzer, Token
 
-from .analysis import TOKEN_PATTERN, english_stem, fold, whoosh_text_analyzer
+from .analysis import TOKEN_PATTERN, fold, indexed_form, whoosh_text_analyzer
 
 _WORD = re.compile(TOKEN_PATTERN)
 _STOP = frozenset(STOP_WORDS)
@@ -55,7 +55,7 @@ class TextAnalyzer(Analyzer):  # type: ignore[misc]
                                keeporiginal=keeporiginal, removestops=removestops,
                                start_pos=start_pos, start_char=start_char,
                                tokenize=tokenize, mode=mode, no_morph=no_morph, **kwargs)
-        return _tokens(value, positions, start_pos, mode, _folded if no_morph else _indexed,
+        return _tokens(value, positions, start_pos, mode, _folded if no_morph else indexed_form,
                        kwargs)
 
 
@@ -75,13 +75,6 @@ def _tokens(value: str, positions: bool, start_pos: int, mode: str, form: Any,
             pos = start_pos + index if pos is None else pos + 1
             t.pos = pos
         yield t
-
-
-@lru_cache(maxsize=200_000)
-def _indexed(lower: str) -> str | None:
-    """A lower-cased word as the index keeps it: stemmed, accents folded; None if a stop
-    word."""
-    return None if lower in _STOP else fold(english_stem(lower))
 
 
 @lru_cache(maxsize=50_000)
