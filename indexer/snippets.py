@@ -201,26 +201,38 @@ def _scan_words(text: str, terms: Collection[str],
 
 def _find_all(text: str, terms: Collection[str], prefixes: Collection[str],
               phrases: Collection[tuple[str, ...]]) -> list[tuple[int, int, str]]:
-    words = []
-    for match in _WORD.finditer(text):
-        stemmed = stem(match.group().lower())
-        if stemmed is not None:
-            words.append((match.start(), match.end(), stemmed))
+    """`find` with phrases: the words of terms, prefixes and phrases found as `_find_words`
+    finds them; a phrase's words count where they follow one another with nothing but stop
+    words between them, as the index places them."""
+    wanted = {word for phrase in phrases for word in phrase}
+    words = _find_words(text, frozenset(terms) | wanted, prefixes)
     hit = [stemmed in terms or any(stemmed.startswith(p) for p in prefixes)
            for _, _, stemmed in words]
     starting: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
         if phrase:
             starting.setdefault(phrase[0], []).append(phrase)
-    if starting:
-        # Each word is tried only against the phrases it could start: linear in the page.
-        for i, (_, _, stemmed) in enumerate(words):
-            for phrase in starting.get(stemmed, ()):
-                size = len(phrase)
-                if all(i + k < len(words) and words[i + k][2] == phrase[k]
-                       for k in range(1, size)):
-                    hit[i:i + size] = [True] * size
+    # Whether word i+1 is the next word the index holds after word i: only stop words between.
+    follows = [not _holds_word(text, words[i][1], words[i + 1][0])
+               for i in range(len(words) - 1)]
+    for i, (_, _, stemmed) in enumerate(words):
+        for phrase in starting.get(stemmed, ()):
+            size = len(phrase)
+            if all(i + k < len(words) and follows[i + k - 1] and words[i + k][2] == phrase[k]
+                   for k in range(1, size)):
+                hit[i:i + size] = [True] * size
     return [w for w, on in zip(words, hit, strict=True) if on]
+
+
+def _holds_word(text: str, start: int, end: int) -> bool:
+    """Whether a word the index keeps (not a stop word) begins between `start`, where a word
+    ended, and `end`."""
+    for match in _WORD.finditer(text, start):
+        if match.start() >= end:
+            return False
+        if stem(match.group().lower()) is not None:
+            return True
+    return False
 
 
 ELLIPSIS = "\u2026"  # marks a snippet that starts or ends inside the text

@@ -422,6 +422,22 @@ def test_key_terms_are_whooshs_key_terms(lib: Library) -> None:
                 assert ours and ours == searcher.key_terms(having, field, numterms=40)
 
 
+def _every_word(text: str, terms: set[str], prefixes: set[str],
+                phrases: list[tuple[str, ...]]) -> list[tuple[int, int, str]]:
+    """What highlighting must find, the slow way: every word of the text cut and stemmed,
+    a phrase matched over the sequence of words the index keeps."""
+    from indexer.engine.analysis import TOKEN_PATTERN, stem
+
+    words = [(m.start(), m.end(), stemmed) for m in re.finditer(TOKEN_PATTERN, text)
+             if (stemmed := stem(m.group().lower())) is not None]
+    hit = [w in terms or any(w.startswith(p) for p in prefixes) for _, _, w in words]
+    for i in range(len(words)):
+        for phrase in phrases:
+            if phrase and [w for _, _, w in words[i:i + len(phrase)]] == list(phrase):
+                hit[i:i + len(phrase)] = [True] * len(phrase)
+    return [w for w, on in zip(words, hit, strict=True) if on]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["Shelter", "shelters", "sheltered", "the", "\u00c9ducation",
                                  "education", "\ufb01nance", "finances", "yearly", "Y-axis",
@@ -432,10 +448,10 @@ def test_key_terms_are_whooshs_key_terms(lib: Library) -> None:
        st.sets(st.sampled_from(["shel", "fin", "ye", "vi"]), max_size=2))
 def test_highlighting_words_without_phrases_finds_what_the_full_scan_finds(
         words: list[str], terms: set[str], prefixes: set[str]) -> None:
-    from indexer.snippets import _find_all, find
+    from indexer.snippets import find
 
     text = " ".join(words)
-    assert find(text, terms, prefixes) == _find_all(text, terms, prefixes, ())
+    assert find(text, terms, prefixes) == _every_word(text, terms, prefixes, [])
 
 
 def _tokens(analyzer: Any, text: str, **kwargs: Any) -> list[tuple[str, int | None, bool]]:
@@ -480,6 +496,28 @@ def test_the_text_analyzer_gives_whooshs_tokens_and_positions(
         assert _tokens(ours, text, **kwargs) == _tokens(whooshs, text, **kwargs)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["T", "visa", "Visas", "the", "of", "a", "sex",
+                                           "trafficking", "Trafficked", "labor", "U.S.",
+                                           "don't", "we're", "e", "\u00c9tat", "shelter"]),
+                          st.sampled_from([" ", ".", "'", "", "-", "\n", ", "])),
+                max_size=25),
+       st.sets(st.sampled_from(["shelter", "labor", "e", "etat"]), max_size=2),
+       st.sets(st.sampled_from(["traf", "vi"]), max_size=1),
+       st.lists(st.sampled_from([("t", "visa"), ("sex", "traffick"), ("visa", "t"),
+                                 ("u.s", "labor"), ("e", "etat", "shelter"), ("labor",)]),
+                max_size=3))
+def test_highlighting_phrases_finds_what_the_full_scan_finds(
+        pieces: list[tuple[str, str]], terms: set[str], prefixes: set[str],
+        phrases: list[tuple[str, ...]]) -> None:
+    """A phrase's words are highlighted where they stand together, stop words between them
+    skipped as the index skips them, exactly as a scan of every word finds them."""
+    from indexer.snippets import find
+
+    text = "".join(word + sep for word, sep in pieces)
+    assert find(text, terms, prefixes, phrases) == _every_word(text, terms, prefixes, phrases)
+
+
 _TRICKY_WORDS = ["Possibility", "possible", "sensibly", "dying", "die", "Lying", "lie", "ties",
                  "skies", "sky", "we", "hoping", "hope", "relational", "ability",
                  "re", "ll", "s", "y", "e", "it", "\u00c9tat", "etat", "\u0130stanbul",
@@ -502,9 +540,9 @@ def test_highlighting_finds_what_the_full_scan_finds_around_dots_apostrophes_and
     """Words found by their beginnings (`_find_words`) are exactly the words a scan of every
     word finds: contractions ("we're" cuts an "e"), dots ("U.S.C"), letters that fold
     ("\u00c9", "\ufb01") or lower-case into two (a Turkish capital I), a final sigma."""
-    from indexer.snippets import _find_all, _find_words, _scan_words
+    from indexer.snippets import _find_words, _scan_words
 
     text = "".join(word + sep for word, sep in pieces)
-    full = _find_all(text, terms, prefixes, ())
+    full = _every_word(text, terms, prefixes, [])
     assert _find_words(text, terms, prefixes) == full
     assert _scan_words(text, terms, prefixes) == full
