@@ -47,19 +47,28 @@ def test_loading_the_command_line_loads_no_whoosh() -> None:
 HEAVY = ("whoosh", "requests", "pypdf", "pypdfium2", "bs4", "trafilatura", "PIL", "flask")
 
 
+def _run_splib(args: list[str], cwd: Path, kept: str) -> tuple[str, str]:
+    """`splib ARGS` run in a fresh interpreter: what it printed, and the sorted names of the
+    loaded modules for which the expression `kept` (over a name `m`) holds."""
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['splib', *{args!r}]\n"
+            "try:\n    runpy.run_module('indexer', run_name='__main__')\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(sorted(m for m in sys.modules if {kept}))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                          text=True, check=True)
+    printed, _, loaded = done.stdout.strip().rpartition("\n")
+    return printed, loaded
+
+
 @pytest.mark.parametrize("args", [["--help"], ["search", "--help"], ["status"]])
 def test_light_commands_load_no_engine_network_or_pdf_library(args: list[str],
                                                               tmp_path: Path) -> None:
     (tmp_path / "catalog.toml").write_text(
         '[[report]]\nid = "a"\ntitle = "A report"\nsummary = "Shelter."\n', encoding="utf-8")
-    code = ("import runpy, sys\n"
-            f"sys.argv = ['splib', '--catalog', 'catalog.toml', *{args!r}]\n"
-            "try:\n    runpy.run_module('indexer', run_name='__main__')\n"
-            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    _, loaded = _run_splib(["--catalog", "catalog.toml", *args], tmp_path,
+                           f"m.split('.')[0] in {HEAVY!r}")
+    assert loaded == "[]"
 
 
 def test_a_search_loads_nothing_of_fetching_extracting_or_building(lib: Library) -> None:
@@ -67,16 +76,11 @@ def test_a_search_loads_nothing_of_fetching_extracting_or_building(lib: Library)
     use."""
     ingesting = ("indexer.build", "indexer.ingest", "indexer.fetch", "indexer.keeping",
                  "indexer.evaluate", "indexer.extract.isolate")
-    code = ("import runpy, sys\n"
-            f"sys.argv = ['splib', '--catalog', {str(lib.catalog_path)!r}, '--data', "
-            f"{str(lib.store.root)!r}, 'search', 'shelter']\n"
-            "try:\n    runpy.run_module('indexer', run_name='__main__')\n"
-            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
-            f"print(sorted(m for m in sys.modules if m in {ingesting!r}))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert "shelter" in done.stdout.lower()  # it searched
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    printed, loaded = _run_splib(["--catalog", str(lib.catalog_path), "--data",
+                                  str(lib.store.root), "search", "shelter"], ROOT,
+                                 f"m in {ingesting!r}")
+    assert "shelter" in printed.lower()  # it searched
+    assert loaded == "[]"
 
 
 def years_of(lib: Library, ids: set[str]) -> Counter[int]:
