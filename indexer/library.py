@@ -121,7 +121,9 @@ class Library:
         if self._fetch_settings is None:
             from .fetch import FetchSettings
 
-            self._fetch_settings = FetchSettings(archive=self._archive or FetchSettings.archive)
+            # An empty SPLIB_ARCHIVE turns the archive off.
+            archive = FetchSettings.archive if self._archive is None else self._archive
+            self._fetch_settings = FetchSettings(archive=archive)
         return self._fetch_settings
 
     @property

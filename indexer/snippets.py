@@ -127,27 +127,24 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"  # what the regular expressions' \w matches
 
 
-# The words whose Snowball stem is not their beginning but for one letter, and those stems.
-_IRREGULAR = {"die": "dying", "lie": "lying", "tie": "tying"}
-
-
 @lru_cache(maxsize=256)
 def _beginnings(terms: frozenset[str],
                 prefixes: frozenset[str]) -> tuple[tuple[str, ...], str] | None:
     """How a word whose stem is one of `terms` or starts with one of `prefixes` begins: each
-    one's letters but the last (at least one), and those of the few words Snowball stems
-    irregularly ("dying" -> "die"); the beginnings of two letters or more, and the single
-    letters. None when one would be empty.
+    one's letters but the last (at least one); the beginnings of two letters or more, and
+    the single letters. None when one would be empty.
 
     Snowball's English rules change only a word's ending, and at most its last letter
     survives changed ("possibility" -> "possibl", "hoping" -> "hope"): checked on every word
     of both relevance collections and of the reports, and on those words with 45 endings.
+    The one exception: a letter and "ying" stems to the letter and "ie" ("dying" -> "die",
+    "vying" -> "vie"), so a stem such as "die" also begins "dy".
     """
     starts = set()
     for t in (*terms, *prefixes):
         starts.add(t[:max(1, len(t) - 1)])
-        starts.update(word[:max(1, len(t) - 1)]
-                      for stem_, word in _IRREGULAR.items() if stem_.startswith(t))
+        if len(t) == 3 and t.endswith("ie"):
+            starts.add(t[0] + "y")
     if not starts or "" in starts:
         return None
     return (tuple(sorted(s for s in starts if len(s) > 1)),

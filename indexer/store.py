@@ -81,7 +81,8 @@ class EntryRecord:
     unread: str | None = None  # why pages holding pictures of text were not read by OCR
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(self.__dict__)  # what `asdict` gives, without its deep copies
+        data["source"] = asdict(self.source) if self.source is not None else None
         data["warnings"] = list(self.warnings)
         return data
 
@@ -313,8 +314,8 @@ class Store:
     def save_manifest(self, records: dict[str, EntryRecord]) -> None:
         data = {"version": MANIFEST_VERSION,
                 "entries": {key: rec.to_json() for key, rec in sorted(records.items())}}
-        write_atomic(self.manifest_path,
-                     json.dumps(data, indent=1, ensure_ascii=False).encode())
+        # Not indented: json's C encoder writes only compact text (a third of the time).
+        write_atomic(self.manifest_path, json.dumps(data, ensure_ascii=False).encode())
 
     # -- indexes ---------------------------------------------------------------------------
 

@@ -341,3 +341,19 @@ def test_no_network_leaves_every_entry_summary_only(tmp_path: Path) -> None:
         assert f"{r.id}: 127.0.0.1 refused the connection" in result.output
     statuses = Library(catalog=catalog, data=tmp_path / "d").status()
     assert {s.state for s in statuses} == {"summary-only"}
+
+
+def test_splib_archive_chooses_the_archive_and_empty_turns_it_off(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from indexer.fetch import FetchSettings
+
+    def archive() -> str:
+        return Library(catalog=tmp_path / "catalog.toml", data=tmp_path / "data") \
+            .fetch_settings.archive
+
+    monkeypatch.delenv("SPLIB_ARCHIVE", raising=False)
+    assert archive() == FetchSettings.archive != ""
+    monkeypatch.setenv("SPLIB_ARCHIVE", "http://127.0.0.1:9")
+    assert archive() == "http://127.0.0.1:9"
+    monkeypatch.setenv("SPLIB_ARCHIVE", "")
+    assert archive() == ""

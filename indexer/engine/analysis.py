@@ -103,7 +103,7 @@ def indexed_form(lower: str) -> str | None:
 
 
 def fold(text: str) -> str:
-    """`text` with accents folded as the index folds them ("é" -> "e", "ﬁ" -> "fi")."""
+    """`text` with accents folded as the index folds them ("é" -> "e")."""
     return text.translate(_accents())
 
 

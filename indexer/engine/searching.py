@@ -348,8 +348,8 @@ class WhooshSearcher:
                               key=lambda r: r.report)
 
     def any_match(self, query: Query | None, where: Where) -> bool:
-        if query is not None and self._whole_lists(split_exclusions(query)[0]):
-            return bool(self.search(query, where, 1, 1).reports)  # no matcher tree
+        if query is not None:  # exclusions leave out whole reports, as in `search`
+            return bool(self.search(query, where, 1, 1).reports)
         q = wq.Every() if query is None else query
         try:
             return bool(self.searcher.search(q, filter=where_filter(where), limit=1))
