@@ -1,13 +1,13 @@
 """The text fields' analyzer, in one loop.
 
 Whoosh's `StemmingAnalyzer | CharsetFilter` passes every word through five generators (cut,
-lower-case, stop words, stem, fold accents); indexing spent about half its time there
-(benchmarks/run_all.py, cold ingest). `TextAnalyzer` gives the same tokens with the same
-positions from one loop over the words, each distinct word's indexed form computed once per
-process; whatever it is not asked for while indexing or searching (character offsets, stop
-words kept, the text uncut, the original kept) goes through Whoosh's pipeline itself
-(`analysis.whoosh_text_analyzer`). Tests compare both on the reports' pages and on made-up
-text.
+lower-case, stop words, stem, fold accents): about a quarter of the indexing process's time in
+a cold ingest (its profile, over benchmarks/run_all.py's files). `TextAnalyzer` gives the same
+tokens with the same positions from one loop over the words, each distinct word's indexed
+form computed once per process; whatever it is not asked for while indexing or searching
+(character offsets, stop words kept, the text uncut, the original kept) goes through Whoosh's
+pipeline itself (`analysis.whoosh_text_analyzer`). Tests compare both on the reports' pages
+and on made-up text.
 """
 
 from __future__ import annotations
