@@ -13,7 +13,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,7 +59,7 @@ class Report:
 
     def fingerprint(self) -> str:
         """A hash of every field, so an edited entry is noticed by `update`."""
-        fields = asdict(self)
+        fields = dict(self.__dict__)  # what `asdict` gives (strings and tuples of them), uncopied
         fields["path"] = str(self.path) if self.path else ""
         blob = json.dumps(fields, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

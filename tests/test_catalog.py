@@ -111,3 +111,27 @@ def test_missing_catalog_says_what_to_do(tmp_path: Path) -> None:
                                        str(tmp_path / "d"), "status"])
     assert result.exit_code == 1
     assert "No catalog at" in result.output and "--catalog" in result.output
+
+
+def test_an_entrys_fingerprint_is_the_one_earlier_versions_saved() -> None:
+    """`update` compares each entry's fingerprint with the one the manifest saved: computed
+    any other way, an upgrade would re-index every entry."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from indexer.catalog import Report
+
+    def saved(report: Report) -> str:  # as splib computed it when it wrote the manifests
+        fields = asdict(report)
+        fields["path"] = str(report.path) if report.path else ""
+        blob = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    full = Report(id="r", title="Título", organization="O", prepared_for="P",
+                  authors=("A", "B"), date="2020-01", summary="S", topics=("t",), url="u",
+                  links=("l",), path=Path("/x/r.pdf"), password="p",
+                  languages=("eng", "spa"), ocr=False)
+    for report in (full, Report(id="bare", title="T")):
+        assert report.fingerprint() == saved(report)
+    assert full.fingerprint() != Report(id="r", title="Título").fingerprint()
