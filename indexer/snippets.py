@@ -16,13 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .engine.analysis import TOKEN_PATTERN, fold, stem
+from .engine.analysis import WORD, fold, stem
 
 SNIPPET_CHARS = 260  # the passage shown
 SNIPPET_LEAD = 100  # characters kept before the first matched word
-# The index's own cut of words (engine.analysis.TOKEN_PATTERN), so that what is highlighted is what
-# matched.
-_WORD = re.compile(TOKEN_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def _find_words(text: str, terms: Collection[str],
         before = text[p - 1] if p else " "
         if before not in _JOINING and not _is_word_char(before):
             # a word begins here whatever came before it
-            word = _WORD.match(text, p)
+            word = WORD.match(text, p)
             words = [word] if word else []
             done = word.end() if word else p + 1
         elif _is_word_char(before) and text[p - 2:p - 1] not in _APOSTROPHES:
@@ -108,14 +105,19 @@ def _find_words(text: str, terms: Collection[str],
             last = p
             while last < len(text) and (text[last] in _JOINING or _is_word_char(text[last])):
                 last += 1
-            words = list(_WORD.finditer(text, first, last))
+            words = list(WORD.finditer(text, first, last))
             done = last
         for word in words:
             stemmed = stem(word.group().lower())
-            if stemmed is not None and (stemmed in terms or
-                                        any(stemmed.startswith(s) for s in prefixes)):
+            if stemmed is not None and _hit(stemmed, terms, prefixes):
                 found.append((word.start(), word.end(), stemmed))
     return found
+
+
+def _hit(stemmed: str, terms: Collection[str], prefixes: Collection[str]) -> bool:
+    """Whether a stemmed word is one of the query's terms or starts with one of its
+    prefixes."""
+    return stemmed in terms or any(stemmed.startswith(p) for p in prefixes)
 
 
 _APOSTROPHES = frozenset("'\u2019")
@@ -185,13 +187,12 @@ def _scan_words(text: str, terms: Collection[str],
     if not initials:
         return []
     found = []
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         word = match.group().lower()
         if word[0] not in initials and fold(word[0])[:1] not in initials:
             continue
         stemmed = stem(word)
-        if stemmed is not None and (stemmed in terms or
-                                    any(stemmed.startswith(p) for p in prefixes)):
+        if stemmed is not None and _hit(stemmed, terms, prefixes):
             found.append((match.start(), match.end(), stemmed))
     return found
 
@@ -203,8 +204,7 @@ def _find_all(text: str, terms: Collection[str], prefixes: Collection[str],
     words between them, as the index places them."""
     wanted = {word for phrase in phrases for word in phrase}
     words = _find_words(text, frozenset(terms) | wanted, prefixes)
-    hit = [stemmed in terms or any(stemmed.startswith(p) for p in prefixes)
-           for _, _, stemmed in words]
+    hit = [_hit(stemmed, terms, prefixes) for _, _, stemmed in words]
     starting: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
         if phrase:
@@ -224,7 +224,7 @@ def _find_all(text: str, terms: Collection[str], prefixes: Collection[str],
 def _holds_word(text: str, start: int, end: int) -> bool:
     """Whether a word the index keeps (not a stop word) begins between `start`, where a word
     ended, and `end`."""
-    for match in _WORD.finditer(text, start):
+    for match in WORD.finditer(text, start):
         if match.start() >= end:
             return False
         if stem(match.group().lower()) is not None:

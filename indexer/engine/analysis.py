@@ -87,7 +87,7 @@ def stem(word: str) -> str | None:
     folding), about ten times faster than the analyzer's pipeline of generators: the
     highlighter stems every distinct word of every page it shows.
     """
-    if _ONE_WORD.fullmatch(word):
+    if WORD.fullmatch(word):
         return indexed_form(word.lower())
     tokens = text_terms(word)
     return tokens[0] if len(tokens) == 1 else None
@@ -102,6 +102,12 @@ def indexed_form(lower: str) -> str | None:
     return english_stem(lower).translate(_accents())
 
 
+@lru_cache(maxsize=50_000)
+def unstemmed_form(lower: str) -> str | None:
+    """`indexed_form` without the stemming (what Whoosh's `no_morph` asks for)."""
+    return None if lower in _stop_words() else lower.translate(_accents())
+
+
 def fold(text: str) -> str:
     """`text` with accents folded as the index folds them ("é" -> "e")."""
     return text.translate(_accents())
@@ -113,7 +119,8 @@ def analyzed_stem(word: str) -> str | None:
     return tokens[0] if len(tokens) == 1 else None
 
 
-_ONE_WORD = re.compile(TOKEN_PATTERN)
+# The word pattern compiled once, for every module that cuts text into words.
+WORD = re.compile(TOKEN_PATTERN)
 
 
 @lru_cache(maxsize=1)

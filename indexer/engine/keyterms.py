@@ -5,14 +5,11 @@ them, from the pages' words as the index cuts them (no re-analysis through Whoos
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import Counter
 from typing import Any
 
-from .analysis import TOKEN_PATTERN, indexed_form
-
-_WORD = re.compile(TOKEN_PATTERN)
+from .analysis import WORD, indexed_form
 
 
 class Frequencies:
@@ -43,7 +40,7 @@ def key_terms(frequencies: Frequencies, reader: Any, texts: list[str], field: st
     cuts them."""
     written: Counter[str] = Counter()
     for text in texts:
-        written.update(_WORD.findall(text))
+        written.update(WORD.findall(text))
     weights: dict[str, float] = {}
     for word, times in written.items():
         form = indexed_form(word.lower())

@@ -12,17 +12,13 @@ and on made-up text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from whoosh.analysis import STOP_WORDS, Analyzer, Token
+from whoosh.analysis import Analyzer, Token
 
-from .analysis import TOKEN_PATTERN, fold, indexed_form, whoosh_text_analyzer
-
-_WORD = re.compile(TOKEN_PATTERN)
-_STOP = frozenset(STOP_WORDS)
+from .analysis import WORD, indexed_form, unstemmed_form, whoosh_text_analyzer
 
 
 class TextAnalyzer(Analyzer):  # type: ignore[misc]
@@ -55,15 +51,15 @@ class TextAnalyzer(Analyzer):  # type: ignore[misc]
                                keeporiginal=keeporiginal, removestops=removestops,
                                start_pos=start_pos, start_char=start_char,
                                tokenize=tokenize, mode=mode, no_morph=no_morph, **kwargs)
-        return _tokens(value, positions, start_pos, mode, _folded if no_morph else indexed_form,
-                       kwargs)
+        form = unstemmed_form if no_morph else indexed_form
+        return _tokens(value, positions, start_pos, mode, form, kwargs)
 
 
 def _tokens(value: str, positions: bool, start_pos: int, mode: str, form: Any,
             kwargs: dict[str, Any]) -> Iterator[Any]:
     t = Token(positions, False, removestops=True, mode=mode, **kwargs)
     pos: int | None = None
-    for index, match in enumerate(_WORD.finditer(value)):
+    for index, match in enumerate(WORD.finditer(value)):
         text = form(match.group(0).lower())
         if text is None:  # a stop word
             continue
@@ -75,12 +71,6 @@ def _tokens(value: str, positions: bool, start_pos: int, mode: str, form: Any,
             pos = start_pos + index if pos is None else pos + 1
             t.pos = pos
         yield t
-
-
-@lru_cache(maxsize=50_000)
-def _folded(lower: str) -> str | None:
-    """A lower-cased word unstemmed (`no_morph`), accents folded; None if a stop word."""
-    return None if lower in _STOP else fold(lower)
 
 
 @lru_cache(maxsize=1)
