@@ -1,12 +1,15 @@
-"""PDF to pages: pypdf for the document's structure, PDFium for the page text.
+"""PDF to pages: PDFium for the text, pypdf for files that need its care.
 
-pypdf opens the file, checks encryption, reads page labels and the title; PDFium (pypdfium2,
-a well-kept binding of Chrome's PDF engine) reads the text about ten times faster than pypdf
-and agrees with `pdftotext` at least as well (README, "Performance"); words it runs together
-where a cover or heading sets them tight are set apart from the letters' positions
-(`pdf_words.py`). When PDFium cannot read a file, pypdf reads the text instead. Content
-streams are first unpacked under pypdf's size limits, so a decompression bomb is refused before
-PDFium inflates it.
+PDFium (pypdfium2, a well-kept binding of Chrome's PDF engine) reads the text about ten times
+faster than pypdf and agrees with `pdftotext` at least as well (README, "Performance"); words
+it runs together where a cover or heading sets them tight are set apart from the letters'
+positions (`pdf_words.py`). A file told sound from its bytes alone (`pdf_streams.py`: its
+cross-reference where the file says, not encrypted, no stream that could unpack past pypdf's
+limit) and that has no form fields is read by PDFium alone: pages, labels, title, notes (on
+the reports and test PDFs, 0.6 of the time of the path below). Any other file is opened by
+pypdf first, which checks encryption, reads page labels, the title, notes and form fields, and
+unpacks each page's content streams under its size limits, so a decompression bomb is refused
+before PDFium inflates it; PDFium then reads the text, or pypdf does when PDFium cannot.
 
 Each page keeps its physical 1-based number (what a viewer's `#page=N` opens) and, where the
 PDF defines page labels, its printed label ("iv", "12"). Text people added on top of a page
@@ -17,6 +20,7 @@ open with the empty password or the catalog's `password`.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import warnings
@@ -56,6 +60,9 @@ def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
                 progress: PageProgress = no_page_progress) -> Document:
     """Extract the text of the PDF `data` page by page: the text layer, annotations and filled
     form fields, and OCR (as `ocr` says) for pages that have none of them."""
+    read = _pdfium_first(data)
+    if read is not None:
+        return _finish(data, None, read[0], read[1], [], [], ocr, progress)
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
@@ -105,6 +112,108 @@ def extract_pdf(data: bytes, password: str = "", ocr: OcrSettings | None = None,
             pages.append(Page(number=index + 1, text=normalize_text(raw), label=labels[index]))
         title = _title(reader)
     return _finish(data, opened_with, pages, title, found, failures, ocr, progress)
+
+
+def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
+    """The pages and title of a PDF that PDFium alone can read safely, or None when the file
+    needs pypdf: damaged, encrypted, streams not told safe from the bytes, form fields, or a
+    file PDFium refuses or fails on (pypdf's path then reports it as before)."""
+    from .pdf_streams import streams_bounded, xref_intact
+
+    if not (xref_intact(data) and streams_bounded(data)):
+        return None
+    import pypdfium2 as pdfium
+
+    from .pdf_words import page_text
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except Exception as exc:
+        log.debug("PDFium could not open the file: %s", exc)
+        return None
+    try:
+        count = len(document)
+        labelled = any(document.get_page_label(index) for index in range(count))
+        pages: list[Page] = []
+        for index in range(count):
+            page = document[index]
+            try:
+                notes = _pdfium_notes(page)
+                if notes is None:
+                    return None
+                textpage = page.get_textpage()
+                raw = page_text(textpage)
+                textpage.close()
+            finally:
+                page.close()
+            if notes:
+                raw = f"{raw}\n\n{notes}" if raw.strip() else notes
+            label = (document.get_page_label(index) or None) if labelled else None
+            pages.append(Page(number=index + 1, text=normalize_text(raw), label=label))
+        title = _pdfium_title(document)
+    except Exception as exc:  # pypdf's path reads it, or says why it cannot
+        log.debug("PDFium could not read the file: %s", exc)
+        return None
+    finally:
+        document.close()
+    return pages, title
+
+
+def _pdfium_title(document: Any) -> str | None:
+    try:
+        title = document.get_metadata_value("Title")
+    except Exception:  # metadata is a nicety; a broken info dict must not cost the text
+        return None
+    return normalize_text(title) or None
+
+
+def _pdfium_notes(page: Any) -> str | None:
+    """What people wrote on `page` in annotations (as `_annotation_text` reads them with
+    pypdf), or None when the page has form fields: pypdf reads their values."""
+    import pypdfium2.raw as pdfium_c
+
+    lines: list[str] = []
+    for index in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+        annotation = pdfium_c.FPDFPage_GetAnnot(page, index)
+        if not annotation:
+            continue
+        try:
+            kind = pdfium_c.FPDFAnnot_GetSubtype(annotation)
+            if kind == pdfium_c.FPDF_ANNOT_WIDGET:
+                return None
+            if kind in _pdfium_not_text():
+                continue
+            value = _annotation_string(annotation, "Contents")
+            if value.strip() and value not in lines:
+                lines.append(value)
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annotation)
+    return "\n".join(lines)
+
+
+@functools.cache
+def _pdfium_not_text() -> frozenset[int]:
+    """PDFium's numbers for the annotation kinds in `_NOT_TEXT_ANNOTATIONS`."""
+    import pypdfium2.raw as pdfium_c
+
+    return frozenset(getattr(pdfium_c, "FPDF_ANNOT_" + name.strip("/").upper().replace(
+        "3D", "THREED")) for name in _NOT_TEXT_ANNOTATIONS)
+
+
+def _annotation_string(annotation: Any, key: str) -> str:
+    """The text string under `key` in an annotation's dictionary ("" when there is none)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    name = key.encode("ascii")
+    size = pdfium_c.FPDFAnnot_GetStringValue(annotation, name, None, 0)
+    if size <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFAnnot_GetStringValue(
+        annotation, name, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
+    return buffer.raw[:size - 2].decode("utf-16-le", "replace")
 
 
 def _finish(data: bytes, password: str | None, pages: list[Page], title: str | None,

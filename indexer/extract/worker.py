@@ -69,11 +69,11 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sys.setrecursionlimit(5000)
     try:
-        # Loaded once per child, not once per document.
-        import pypdf  # noqa: F401
+        # Loaded once per child, not once per document: what every PDF needs. pypdf (a fifth
+        # of a second to import) and the HTML readers load when a file first needs them.
         import pypdfium2  # noqa: F401
 
-        from . import html, ocr, pdf, text  # noqa: F401
+        from . import pdf, pdf_streams, text  # noqa: F401
 
         for line in sys.stdin:
             if line.strip():

@@ -1,0 +1,166 @@
+"""Which PDFs PDFium reads alone: what `pdf_streams` tells from a file's bytes, and that the
+fast path gives what the careful (pypdf-first) path gives."""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import make_pdf
+from hostile import bomb_pdf, pdf_with_content
+
+import indexer.extract.pdf as pdf_module
+from indexer.errors import ExtractionError
+from indexer.extract import extract_bytes
+from indexer.extract.ocr import OcrSettings
+from indexer.extract.pdf_streams import streams_bounded, xref_intact
+
+CORPORA = Path(os.environ.get("SPLIB_CORPORA", "../shared/corpora"))
+
+
+def pdf_with_stream(packed: bytes, filters: str) -> bytes:
+    """A one-page PDF whose page content is `packed` as it is, under the `/Filter` value
+    `filters` (PDF syntax, e.g. "/FlateDecode" or "[/FlateDecode /FlateDecode]")."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, NumberObject, StreamObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["placeholder"]))))
+    stream = StreamObject()
+    stream._data = packed
+    stream[NameObject("/Length")] = NumberObject(len(packed))
+    writer.pages[0][NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    # pypdf writes names it is given as names; the filter is set in the bytes so that any
+    # PDF syntax (arrays, references) can be tried.
+    marker = b"/Length %d" % len(packed)
+    data = out.getvalue()
+    assert data.count(marker) == 1
+    return data.replace(marker, marker + b" /Filter " + filters.encode())
+
+
+def content(text: str) -> bytes:
+    return f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+
+
+def test_an_ordinary_pdf_is_told_sound() -> None:
+    data = make_pdf(["Shelter intake protocol", "Second page"])
+    assert xref_intact(data)
+    assert streams_bounded(data)
+
+
+def test_a_decompression_bomb_is_not_told_sound() -> None:
+    assert not streams_bounded(bomb_pdf(0.1))  # about 100 MB of spaces from 100 KB
+
+
+def test_the_limit_is_what_a_stream_may_unpack_to() -> None:
+    under = pdf_with_stream(zlib.compress(b" " * 900_000, 9), "/FlateDecode")
+    over = pdf_with_stream(zlib.compress(b" " * 1_100_000, 9), "/FlateDecode")
+    assert streams_bounded(under, limit=1_000_000)
+    assert not streams_bounded(over, limit=1_000_000)
+    assert streams_bounded(over, limit=2_000_000)
+
+
+@pytest.mark.parametrize("filters", ["[/FlateDecode /FlateDecode]", "/LZWDecode",
+                                     "/RunLengthDecode", "[/ASCII85Decode /Fl /Fl]",
+                                     "12 0 R", "[/FlateDecode 12 0 R]", "/NoSuchFilter"])
+def test_a_stream_whose_unpacking_cannot_be_bounded_here_is_left_to_pypdf(
+        filters: str) -> None:
+    """Filters over filters multiply what they give, whatever the packed size: a small stream
+    is not safe under them."""
+    data = pdf_with_stream(zlib.compress(zlib.compress(content("x"))), filters)
+    assert not streams_bounded(data)
+
+
+@pytest.mark.parametrize("filters", ["/FlateDecode", "/Fl", "[/FlateDecode]",
+                                     "[/FlateDecode /DCTDecode]", "/DCTDecode"])
+def test_one_flate_or_picture_codecs_are_bounded(filters: str) -> None:
+    data = pdf_with_stream(zlib.compress(content("Shelter")), filters)
+    assert streams_bounded(data)
+
+
+def test_an_encrypted_pdf_is_left_to_pypdf() -> None:
+    assert not streams_bounded(make_pdf(["Locked"], password="secret"))
+
+
+def test_a_pdf_whose_cross_reference_is_not_where_it_says_is_left_to_pypdf() -> None:
+    whole = make_pdf(["Shelter intake protocol for survivors"])
+    assert not xref_intact(whole[:whole.rindex(b"xref")] + b"%%EOF\n")
+    start = whole.rindex(b"startxref")
+    moved = whole[:start] + b"startxref\n17\n%%EOF\n"
+    assert not xref_intact(moved)
+
+
+def test_a_flate_bomb_is_still_refused_as_too_large() -> None:
+    with pytest.raises(ExtractionError, match=r"^too large"):
+        extract_bytes(bomb_pdf(0.1))
+
+
+def test_pdfium_alone_reads_a_sound_file_and_pypdf_is_not_needed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = pdf_with_content(content("Shelter intake protocol"))
+
+    def no_pypdf(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pypdf opened a file PDFium reads alone")
+
+    monkeypatch.setattr("pypdf.PdfReader", no_pypdf)
+    assert [p.text for p in extract_bytes(data).pages] == ["Shelter intake protocol"]
+
+
+def _both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
+    """What the fast path and the careful path make of `data` (a Document or the failure's
+    message), and whether the fast path read it."""
+    settings = OcrSettings(enabled=False)
+
+    def outcome() -> object:
+        try:
+            document = pdf_module.extract_pdf(data, ocr=settings)
+        except ExtractionError as exc:
+            return str(exc)
+        return ([(p.number, p.label, p.text) for p in document.pages], document.title,
+                document.warnings)
+
+    fast_used = pdf_module._pdfium_first(data) is not None
+    fast = outcome()
+    with monkeypatch.context() as patch:
+        patch.setattr(pdf_module, "_pdfium_first", lambda data: None)
+        careful = outcome()
+    return fast, careful, fast_used
+
+
+def test_labels_titles_and_notes_read_alike_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import FreeText, Text
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(
+        ["Front matter", "Intro", "Body of the guide"], labels=[(0, "/r", 1), (2, "/D", 1)],
+        title="Guide for advocates"))))
+    writer.add_annotation(0, Text(text="Check the hotline number", rect=(50, 550, 200, 650)))
+    writer.add_annotation(2, FreeText(text="Updated in 2024", rect=(50, 550, 200, 650)))
+    out = io.BytesIO()
+    writer.write(out)
+    fast, careful, fast_used = _both_ways(out.getvalue(), monkeypatch)
+    assert fast_used
+    assert fast == careful
+    pages, title, _ = fast  # type: ignore[misc]
+    assert [label for _, label, _ in pages] == ["i", "ii", "1"]
+    assert title == "Guide for advocates"
+    assert "Check the hotline number" in pages[0][2]
+    assert "Updated in 2024" in pages[2][2]
+
+
+def test_every_shared_pdf_reads_alike_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not CORPORA.is_dir():
+        pytest.skip(f"the shared corpora are not at {CORPORA} (set SPLIB_CORPORA)")
+    files = sorted(CORPORA.rglob("*.pdf"))
+    assert files
+    fast_files = 0
+    for path in files:
+        fast, careful, fast_used = _both_ways(path.read_bytes(), monkeypatch)
+        assert fast == careful, path.name
+        fast_files += fast_used
+    # Most of them are read by PDFium alone (those that are not: encrypted, damaged, forms).
+    assert fast_files > len(files) // 2
