@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ARTICLE, make_html, make_pdf
 
+import indexer.extract.pdf as pdf_module
 from indexer import ExtractionError, Library, Limits
 from indexer.cli import main
 from indexer.extract import HTML, PDF, TEXT, extract_bytes, sniff
@@ -209,7 +210,9 @@ def test_cli_extract_encrypted_with_password(tmp_path: Path) -> None:
     assert code == 0 and "Shelter intake form" in output
 
 
-def test_annotations_and_filled_form_fields_are_read_with_their_page() -> None:
+@pytest.mark.parametrize("path", ["PDFium where it can", "pypdf first"])
+def test_annotations_and_filled_form_fields_are_read_with_their_page(
+        path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import FreeText, Link, Text
     from reportlab.pdfgen import canvas
@@ -221,6 +224,8 @@ def test_annotations_and_filled_form_fields_are_read_with_their_page() -> None:
     writer.add_annotation(1, Link(rect=(50, 300, 100, 320), url="https://example.org/"))
     out = io.BytesIO()
     writer.write(out)
+    if path == "pypdf first":
+        monkeypatch.setattr(pdf_module, "_pdfium_first", lambda data: None)
     pages = extract_bytes(out.getvalue()).pages
     assert pages[0].text == "Intake form"
     assert pages[1].text == ("Page two\n\nClient referred by the hotline on May 3\n"
@@ -233,9 +238,15 @@ def test_annotations_and_filled_form_fields_are_read_with_their_page() -> None:
                             height=20)
     page.acroForm.textfield(name="notes", value="", x=50, y=560, width=200, height=20)
     page.acroForm.checkbox(name="urgent", checked=True, x=50, y=520)
+    page.acroForm.listbox(name="needs", options=["Housing", "Legal aid", "Counselling"],
+                          value=["Housing", "Counselling"], fieldFlags="multiSelect",
+                          x=50, y=420, width=200, height=60)
+    page.acroForm.choice(name="county", options=["Pima", "Maricopa"], value="Maricopa",
+                         x=50, y=380, width=200, height=20)
     page.showPage()
     page.save()
-    assert extract_bytes(form.getvalue()).pages[0].text == "Referral form\n\nMaria Lopez"
+    assert extract_bytes(form.getvalue()).pages[0].text == \
+        "Referral form\n\nMaria Lopez\nHousing\nCounselling\nMaricopa"
 
 
 def test_a_page_whose_only_text_is_a_note_is_text_not_a_scan() -> None:

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 # links, pop-ups (which repeat their parent's text) and media are not.
 _NOT_TEXT_ANNOTATIONS = frozenset({"/Link", "/Popup", "/Widget", "/Movie", "/Sound", "/Screen",
                                    "/PrinterMark", "/TrapNet", "/Watermark", "/3D", "/RichMedia"})
+# A list box's flag that lets several of its choices be chosen (PDF 1.7, 12.7.4.4).
+_MULTI_SELECT = 1 << 21
 # Scanned pages read by OCR in one document: at a few seconds a page, more would hold an
 # extraction worker for hours (a hostile file of endless blank scans, or a whole archive).
 MAX_OCR_PAGES = 2000
@@ -128,6 +130,7 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
 
     try:
         document = pdfium.PdfDocument(data)
+        document.init_forms()  # before any page is loaded: form fields' values are read
     except Exception as exc:
         log.debug("PDFium could not open the file: %s", exc)
         return None
@@ -138,7 +141,7 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
         for index in range(count):
             page = document[index]
             try:
-                notes = _pdfium_notes(page)
+                notes = _pdfium_notes(page, document.formenv)
                 if notes is None:
                     return None
                 textpage = page.get_textpage()
@@ -167,9 +170,10 @@ def _pdfium_title(document: Any) -> str | None:
     return normalize_text(title) or None
 
 
-def _pdfium_notes(page: Any) -> str | None:
-    """What people wrote on `page` in annotations (as `_annotation_text` reads them with
-    pypdf), or None when the page has form fields: pypdf reads their values."""
+def _pdfium_notes(page: Any, forms: Any) -> str | None:
+    """What people wrote on `page` (as `_annotation_text` reads it with pypdf): annotations'
+    text and the values of filled text and choice fields (`forms`: the document's form
+    environment). None when a field cannot be read without one: pypdf reads the file."""
     import pypdfium2.raw as pdfium_c
 
     lines: list[str] = []
@@ -180,15 +184,32 @@ def _pdfium_notes(page: Any) -> str | None:
         try:
             kind = pdfium_c.FPDFAnnot_GetSubtype(annotation)
             if kind == pdfium_c.FPDF_ANNOT_WIDGET:
-                return None
-            if kind in _pdfium_not_text():
+                if not forms:
+                    return None
+                if pdfium_c.FPDFAnnot_GetFormFieldType(forms, annotation) not in _filled_in():
+                    continue  # checkboxes, buttons, signatures: no text of a person's
+                if pdfium_c.FPDFAnnot_GetFormFieldFlags(forms, annotation) & _MULTI_SELECT:
+                    return None  # PDFium gives a list's first choice alone
+                value = _wide_string(functools.partial(
+                    pdfium_c.FPDFAnnot_GetFormFieldValue, forms, annotation))
+            elif kind in _pdfium_not_text():
                 continue
-            value = _annotation_string(annotation, "Contents")
+            else:
+                value = _wide_string(functools.partial(
+                    pdfium_c.FPDFAnnot_GetStringValue, annotation, b"Contents"))
             if value.strip() and value not in lines:
                 lines.append(value)
         finally:
             pdfium_c.FPDFPage_CloseAnnot(annotation)
     return "\n".join(lines)
+
+
+@functools.cache
+def _filled_in() -> frozenset[int]:
+    import pypdfium2.raw as pdfium_c
+
+    return frozenset({pdfium_c.FPDF_FORMFIELD_TEXTFIELD, pdfium_c.FPDF_FORMFIELD_COMBOBOX,
+                      pdfium_c.FPDF_FORMFIELD_LISTBOX})
 
 
 @functools.cache
@@ -200,19 +221,17 @@ def _pdfium_not_text() -> frozenset[int]:
         "3D", "THREED")) for name in _NOT_TEXT_ANNOTATIONS)
 
 
-def _annotation_string(annotation: Any, key: str) -> str:
-    """The text string under `key` in an annotation's dictionary ("" when there is none)."""
+def _wide_string(read: Callable[[Any, int], int]) -> str:
+    """The UTF-16 string a PDFium getter `read(buffer, size)` gives ("" when none)."""
     import ctypes
 
     import pypdfium2.raw as pdfium_c
 
-    name = key.encode("ascii")
-    size = pdfium_c.FPDFAnnot_GetStringValue(annotation, name, None, 0)
+    size = read(None, 0)
     if size <= 2:
         return ""
     buffer = ctypes.create_string_buffer(size)
-    pdfium_c.FPDFAnnot_GetStringValue(
-        annotation, name, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
+    read(ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
     return buffer.raw[:size - 2].decode("utf-16-le", "replace")
 
 
@@ -422,8 +441,11 @@ def _field_value(widget: Any) -> object:
     while node is not None and depth < 8:
         if "/V" in node:
             value = node["/V"].get_object()
-            if isinstance(value, list):
-                return "\n".join(str(v) for v in value if isinstance(v, str)) or None
+            if isinstance(value, list):  # a list box's choices
+                from pypdf.generic import TextStringObject
+
+                chosen = "\n".join(str(v) for v in value if isinstance(v, TextStringObject))
+                return TextStringObject(chosen) if chosen else None
             return value
         parent = node.get("/Parent")
         node = parent.get_object() if parent is not None else None
