@@ -551,3 +551,42 @@ def test_highlighting_finds_what_the_full_scan_finds_around_dots_apostrophes_and
     full = _every_word(text, terms, prefixes, [])
     assert _find_words(text, terms, prefixes) == full
     assert _scan_words(text, terms, prefixes) == full
+
+
+def test_the_lean_codec_writes_the_files_whooshs_codec_writes(
+        corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first 400 Cranfield abstracts as the pages of 40 reports with their entries: the
+    segment written by the lean codec is Whoosh's byte for byte."""
+    from whoosh.codec.base import Segment
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer.engine import IndexDocument, writing
+
+    with (corpora / "ir" / "cranfield-beir" / "corpus.jsonl").open(encoding="utf-8") as lines:
+        texts = [json.loads(line)["text"] for line, _ in zip(lines, range(400), strict=False)]
+    documents = []
+    for n, text in enumerate(texts):
+        report, page = f"r{n // 10}", n % 10 + 1
+        common = {"report": report, "title": f"Study {n // 10} of flow", "url": "",
+                  "organization": "NACA" if n % 20 < 10 else "Aeronautical Research Council",
+                  "authors": "A. Author", "date": "1958-01-01", "source": "", "year": 1958}
+        if page == 1:
+            documents.append(IndexDocument(kind="entry", page=0, summary=text[:200], **common))
+        documents.append(IndexDocument(kind="page", page=page, text=text, label=str(page),
+                                       **common))
+    # The segment's name and its parts' file times are all that may differ.
+    monkeypatch.setattr(Segment, "_random_id", classmethod(lambda cls, size=16: "fixed"))
+    monkeypatch.setattr(FileStorage, "file_modified", lambda self, name: 0.0)
+    written = {}
+    for name, codec in (("whoosh", W3Codec), ("lean", writing.LeanCodec)):
+        monkeypatch.setattr(writing, "LeanCodec", codec)
+        folder = tmp_path / name
+        folder.mkdir()
+        writer = writing.create(folder)
+        for document in documents:
+            writer.add(document)
+        writer.commit()
+        written[name] = {p.name: p.read_bytes() for p in folder.iterdir()
+                         if p.suffix == ".seg"}
+    assert written["lean"] and written["lean"] == written["whoosh"]

@@ -4,7 +4,6 @@ fast path gives what the careful (pypdf-first) path gives."""
 from __future__ import annotations
 
 import io
-import os
 import zlib
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from indexer.errors import ExtractionError
 from indexer.extract import extract_bytes
 from indexer.extract.ocr import OcrSettings
 from indexer.extract.pdf_streams import streams_bounded, xref_intact
-
-CORPORA = Path(os.environ.get("SPLIB_CORPORA", "../shared/corpora"))
 
 
 def pdf_with_stream(packed: bytes, filters: str) -> bytes:
@@ -152,10 +149,9 @@ def test_labels_titles_and_notes_read_alike_both_ways(monkeypatch: pytest.Monkey
     assert "Updated in 2024" in pages[2][2]
 
 
-def test_every_shared_pdf_reads_alike_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
-    if not CORPORA.is_dir():
-        pytest.skip(f"the shared corpora are not at {CORPORA} (set SPLIB_CORPORA)")
-    files = sorted(CORPORA.rglob("*.pdf"))
+def test_every_shared_pdf_reads_alike_both_ways(corpora: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sorted(corpora.rglob("*.pdf"))
     assert files
     fast_files = 0
     for path in files:

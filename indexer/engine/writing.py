@@ -11,6 +11,7 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from . import IndexDocument
+from .codec import LeanCodec
 from .schema import make_schema
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class WhooshWriter:
 
     def __init__(self, ix: Any) -> None:
         self.ix = ix
-        self.writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        self.writer = ix.writer(limitmb=WRITER_LIMIT_MB, codec=LeanCodec())
 
     def add(self, document: IndexDocument) -> None:
         d = document
