@@ -114,6 +114,16 @@ def entry_status(report: Report, record: EntryRecord | None) -> EntryStatus:
     )
 
 
+def _size(report: Report, record: EntryRecord | None) -> int:
+    """The size in bytes of `report`'s file as last known (0 when unknown)."""
+    if report.path is not None:
+        try:
+            return report.path.stat().st_size
+        except OSError:
+            return 0
+    return record.source.size if record is not None and record.source is not None else 0
+
+
 def _outcome(report: Report, record: EntryRecord) -> str:
     """One report's result in a few words, for the progress display."""
     status = entry_status(report, record)
@@ -232,7 +242,9 @@ class Ingester:
         """Ingest `reports`, updating `records` as each one finishes and calling `on_done`
         (in this thread) with it; the manifest is saved every MANIFEST_EVERY seconds, or
         less often when saving it takes long, and at the end."""
-        todo = list(reports)
+        # The largest files first: a long report started last would leave one child working
+        # alone at the end (in a library of a few long reports, most of the run).
+        todo = sorted(reports, key=lambda r: -_size(r, records.get(r.id)))
         total = len(todo)
         self._progress, self._done, self._total = progress, 0, total
         progress(ProgressEvent("Fetching and extracting", 0, total))

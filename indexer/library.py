@@ -26,14 +26,13 @@ from .engine import Index, IndexGone
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .extract import NOT_A_REPORT_KIND, Document, sniff
 from .results import SORTS, SearchResults, Similar
-from .search import search, similar
 from .store import EntryRecord, Store, disk_error, open_current, read_meta, write_atomic
 from .wording import plural
 
 if TYPE_CHECKING:  # the rest is loaded by the commands that use it: a search loads none of it
     from .build import IndexChanges
     from .evaluate import EvalReport
-    from .extract.isolate import Limits
+    from .extract.isolate import Limits, WorkerPool
     from .extract.ocr import PageProgress
     from .fetch import Fetcher, FetchSettings
     from .ingest import EntryStatus, FetchMode, Progress
@@ -241,6 +240,8 @@ class Library:
         "newest" or "oldest" (by the catalog's date; undated reports last); with `facets`,
         the matching reports are counted by organisation and by year, in the same engine
         search."""
+        from .search import search
+
         if sort not in SORTS:
             raise QueryError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
         return self._with_index(lambda ix: search(
@@ -290,6 +291,8 @@ class Library:
 
     def similar(self, report_id: str, limit: int = 5) -> list[Similar]:
         """The reports most like `report_id`, each with the key terms that tie them."""
+        from .search import similar
+
         self.catalog().get(report_id)  # a clear error for an unknown id
         return self._with_index(lambda ix: similar(ix, report_id, limit))
 
@@ -577,15 +580,22 @@ class Library:
 
         progress = progress or no_progress
 
+        from .extract.isolate import WorkerPool
+
         started = time.monotonic()
         catalog = self.catalog()
-        with self.store.lock("rebuild"):
+        mode = _mode(refetch, offline)
+        with self.store.lock("rebuild"), WorkerPool(self.limits) as pool:
             self.store.sweep_unfinished()
+            records = self.store.load_manifest()
+            # Children that will have text to extract start now, while the index is opened.
+            pool.start(min(jobs, sum(_may_extract(r, records.get(r.id), mode)
+                                     for r in catalog.reports)))
             with IndexBuilder(self.store).stream() as stream:
                 # Each entry is indexed as soon as its text is ready, while the extraction
                 # children work on the next ones.
-                records = self._ingest(catalog.reports, _mode(refetch, offline), jobs,
-                                       progress, on_done=stream.add)
+                records = self._ingest(catalog.reports, mode, jobs, progress, records,
+                                       on_done=stream.add, pool=pool)
                 pages = stream.finish(catalog, records)
         return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
                            pages=pages, seconds=time.monotonic() - started,
@@ -646,13 +656,16 @@ class Library:
     def _ingest(self, reports: Sequence[Report], mode: FetchMode, jobs: int,
                 progress: Progress, records: dict[str, EntryRecord] | None = None,
                 on_done: Callable[[Report, EntryRecord], None] | None = None,
-                ) -> dict[str, EntryRecord]:
+                pool: WorkerPool | None = None) -> dict[str, EntryRecord]:
+        """Fetch and extract `reports`; `pool`: extraction children the caller owns (else
+        this run's own, closed at the end)."""
         from .extract.isolate import WorkerPool
         from .fetch import Fetcher
         from .ingest import Ingester
 
         fetcher = Fetcher(self.store, self.fetch_settings)
-        pool = WorkerPool(self.limits)
+        own = pool is None
+        pool = pool or WorkerPool(self.limits)
         try:
             ingester = Ingester(self.store, fetcher, pool)
             current = records if records is not None else self.store.load_manifest()
@@ -665,7 +678,8 @@ class Library:
             raise disk_error(exc, "saving fetched files") from None
         finally:
             fetcher.close()
-            pool.close()
+            if own:
+                pool.close()
 
 
 def default_data(catalog: Path) -> Path:
@@ -745,6 +759,21 @@ def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMo
         return False
     if record.extract_retry:
         return True  # its text lacks pages for a reason that may have passed
+    ocr = OcrSettings(languages=report.languages, enabled=report.ocr)
+    return record.text_key != Store.text_key(record.source.sha256, report.password, ocr)
+
+
+def _may_extract(report: Report, record: EntryRecord | None, mode: FetchMode) -> bool:
+    """Whether a rebuild is likely to extract `report`'s file: not read yet, or its text not
+    kept under its present key. (A guess that only decides whether extraction children start
+    early: a local file edited since is found when it is read.)"""
+    from .extract.ocr import OcrSettings
+    from .ingest import FetchMode
+
+    if record is None or record.source is None:
+        return report.path is not None or (bool(report.url) and mode is not FetchMode.NONE)
+    if record.extract_error:
+        return record.extract_retry
     ocr = OcrSettings(languages=report.languages, enabled=report.ocr)
     return record.text_key != Store.text_key(record.source.sha256, report.password, ocr)
 
