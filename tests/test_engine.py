@@ -553,22 +553,25 @@ def test_highlighting_finds_what_the_full_scan_finds_around_dots_apostrophes_and
     assert _scan_words(text, terms, prefixes) == full
 
 
-def test_the_lean_codec_writes_the_files_whooshs_codec_writes(
+def test_the_index_is_written_as_whoosh_alone_writes_it(
         corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first 400 Cranfield abstracts as the pages of 40 reports with their entries: the
-    segment written by the lean codec is Whoosh's byte for byte."""
+    segment written with the lean codec and the one-loop text fields is the one Whoosh's own
+    codec and fields write, byte for byte."""
     from whoosh.codec.base import Segment
     from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.fields import TEXT
     from whoosh.filedb.filestore import FileStorage
 
     from indexer.engine import IndexDocument, writing
+    from indexer.engine.textanalyzer import IndexedText
 
     with (corpora / "ir" / "cranfield-beir" / "corpus.jsonl").open(encoding="utf-8") as lines:
         texts = [json.loads(line)["text"] for line, _ in zip(lines, range(400), strict=False)]
     documents = []
     for n, text in enumerate(texts):
         report, page = f"r{n // 10}", n % 10 + 1
-        common = {"report": report, "title": f"Study {n // 10} of flow", "url": "",
+        common = {"report": report, "title": f"Study {n // 10} of the flow", "url": "",
                   "organization": "NACA" if n % 20 < 10 else "Aeronautical Research Council",
                   "authors": "A. Author", "date": "1958-01-01", "source": "", "year": 1958}
         if page == 1:
@@ -578,9 +581,14 @@ def test_the_lean_codec_writes_the_files_whooshs_codec_writes(
     # The segment's name and its parts' file times are all that may differ.
     monkeypatch.setattr(Segment, "_random_id", classmethod(lambda cls, size=16: "fixed"))
     monkeypatch.setattr(FileStorage, "file_modified", lambda self, name: 0.0)
+    ours = (writing.LeanCodec, IndexedText.index)
     written = {}
-    for name, codec in (("whoosh", W3Codec), ("lean", writing.LeanCodec)):
+    for name, (codec, index) in {"whoosh": (W3Codec, TEXT.index),
+                                 "lean codec": (writing.LeanCodec, TEXT.index),
+                                 "one-loop fields": (W3Codec, IndexedText.index),
+                                 "ours": ours}.items():
         monkeypatch.setattr(writing, "LeanCodec", codec)
+        monkeypatch.setattr(IndexedText, "index", index)
         folder = tmp_path / name
         folder.mkdir()
         writer = writing.create(folder)
@@ -589,4 +597,22 @@ def test_the_lean_codec_writes_the_files_whooshs_codec_writes(
         writer.commit()
         written[name] = {p.name: p.read_bytes() for p in folder.iterdir()
                          if p.suffix == ".seg"}
-    assert written["lean"] and written["lean"] == written["whoosh"]
+    assert written["whoosh"]
+    for name in ("lean codec", "one-loop fields", "ours"):
+        assert written[name] == written["whoosh"], name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["The", "a", "shelters", "Shelter", "\u00c9tat", "don't", "U.S.",
+                                 "T", "visa", "24/7", "of", "and", "\ufb01nance", " ", "\n",
+                                 ".", "'", "-"]), max_size=40))
+def test_word_positions_gathers_the_analyzers_tokens(pieces: list[str]) -> None:
+    from indexer.engine.analysis import text_analyzer
+    from indexer.engine.textanalyzer import word_positions
+
+    text = " ".join(pieces)
+    gathered: dict[str, list[int]] = {}
+    for token in text_analyzer()(text, positions=True, mode="index"):
+        gathered.setdefault(token.text, []).append(token.pos)
+    assert word_positions(text) == gathered
+    assert list(word_positions(text)) == list(gathered)

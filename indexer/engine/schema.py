@@ -18,6 +18,8 @@ FIELD_DOCS = {"summary": ("kind", "entry"), "body": ("has", "body")}
 def make_schema() -> Any:
     from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
+    from .textanalyzer import IndexedText
+
     words = text_analyzer()
     names = name_analyzer()
     return Schema(
@@ -31,10 +33,10 @@ def make_schema() -> Any:
         label=STORED(),
         # On a page read by OCR, Tesseract's mean word confidence (absent on other pages).
         ocr=STORED(),
-        title=TEXT(analyzer=words, stored=True, spelling=True),
-        summary=TEXT(analyzer=words, stored=True, spelling=True),
+        title=IndexedText(analyzer=words, stored=True, spelling=True),
+        summary=IndexedText(analyzer=words, stored=True, spelling=True),
         # No spelling=True here: indexer/words.py keeps the page text's word list, faster.
-        body=TEXT(analyzer=words, stored=True),
+        body=IndexedText(analyzer=words, stored=True),
         org=TEXT(analyzer=names, stored=True),
         # The organisation as the catalog writes it, a column: facets count it and a chosen
         # facet filters on it without reading stored documents.
