@@ -553,18 +553,9 @@ def test_highlighting_finds_what_the_full_scan_finds_around_dots_apostrophes_and
     assert _scan_words(text, terms, prefixes) == full
 
 
-def test_the_index_is_written_as_whoosh_alone_writes_it(
-        corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first 400 Cranfield abstracts as the pages of 40 reports with their entries: the
-    segment written with the lean codec and the one-loop text fields is the one Whoosh's own
-    codec and fields write, byte for byte."""
-    from whoosh.codec.base import Segment
-    from whoosh.codec.whoosh3 import W3Codec
-    from whoosh.fields import TEXT
-    from whoosh.filedb.filestore import FileStorage
-
-    from indexer.engine import IndexDocument, writing
-    from indexer.engine.textanalyzer import IndexedText
+def _cranfield_documents(corpora: Path) -> list[Any]:
+    """The first 400 Cranfield abstracts as the pages of 40 reports, with their entries."""
+    from indexer.engine import IndexDocument
 
     with (corpora / "ir" / "cranfield-beir" / "corpus.jsonl").open(encoding="utf-8") as lines:
         texts = [json.loads(line)["text"] for line, _ in zip(lines, range(400), strict=False)]
@@ -578,28 +569,100 @@ def test_the_index_is_written_as_whoosh_alone_writes_it(
             documents.append(IndexDocument(kind="entry", page=0, summary=text[:200], **common))
         documents.append(IndexDocument(kind="page", page=page, text=text, label=str(page),
                                        **common))
-    # The segment's name and its parts' file times are all that may differ.
+    return documents
+
+
+def _write_ways(documents: list[Any], ways: dict[str, tuple[Any, Any]], folder: Path,
+                monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """`documents` written once per way (a codec class and a text field's `index`), each
+    into its own folder, with the segment's name and its parts' file times fixed: all that
+    may differ between two writes of the same documents."""
+    from whoosh.codec.base import Segment
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer.engine import writing
+    from indexer.engine.textanalyzer import IndexedText
+
     monkeypatch.setattr(Segment, "_random_id", classmethod(lambda cls, size=16: "fixed"))
     monkeypatch.setattr(FileStorage, "file_modified", lambda self, name: 0.0)
-    ours = (writing.LeanCodec, IndexedText.index)
-    written = {}
-    for name, (codec, index) in {"whoosh": (W3Codec, TEXT.index),
-                                 "lean codec": (writing.LeanCodec, TEXT.index),
-                                 "one-loop fields": (W3Codec, IndexedText.index),
-                                 "ours": ours}.items():
-        monkeypatch.setattr(writing, "LeanCodec", codec)
-        monkeypatch.setattr(IndexedText, "index", index)
-        folder = tmp_path / name
-        folder.mkdir()
-        writer = writing.create(folder)
-        for document in documents:
-            writer.add(document)
-        writer.commit()
-        written[name] = {p.name: p.read_bytes() for p in folder.iterdir()
-                         if p.suffix == ".seg"}
-    assert written["whoosh"]
+    folders = {}
+    for name, (codec, index) in ways.items():
+        with monkeypatch.context() as patch:
+            patch.setattr(writing, "LeanCodec", codec)
+            patch.setattr(IndexedText, "index", index)
+            folders[name] = folder / name
+            folders[name].mkdir()
+            writer = writing.create(folders[name])
+            for document in documents:
+                writer.add(document)
+            writer.commit()
+    return folders
+
+
+def test_the_index_is_written_as_whoosh_alone_writes_it(
+        corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The segment written with the lean codec (blocks of one posting compressed, as Whoosh
+    does) and the one-loop text fields is the one Whoosh's own codec and fields write, byte
+    for byte."""
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.fields import TEXT
+
+    from indexer.engine.codec import LeanCodec, _LeanPostings
+    from indexer.engine.textanalyzer import IndexedText
+
+    monkeypatch.setattr(_LeanPostings, "single_as_is", False)
+    folders = _write_ways(_cranfield_documents(corpora), {
+        "whoosh": (W3Codec, TEXT.index), "lean codec": (LeanCodec, TEXT.index),
+        "one-loop fields": (W3Codec, IndexedText.index), "ours": (LeanCodec, IndexedText.index),
+    }, tmp_path, monkeypatch)
+    segments = {name: {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix == ".seg"}
+                for name, folder in folders.items()}
+    assert segments["whoosh"]
     for name in ("lean codec", "one-loop fields", "ours"):
-        assert written[name] == written["whoosh"], name
+        assert segments[name] == segments["whoosh"], name
+
+
+def test_the_index_reads_back_what_whoosh_alone_writes(
+        corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With blocks of one posting left uncompressed: every term's postings (documents,
+    weights, positions), every document's stored fields and field lengths read back as from
+    the index Whoosh's own codec and fields write; and the file is no larger."""
+    from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.fields import TEXT
+
+    from indexer.engine.codec import LeanCodec
+    from indexer.engine.textanalyzer import IndexedText
+
+    folders = _write_ways(_cranfield_documents(corpora), {
+        "whoosh": (W3Codec, TEXT.index), "ours": (LeanCodec, IndexedText.index)},
+        tmp_path, monkeypatch)
+
+    def walk(matcher: Any) -> list[tuple[int, float, bytes]]:
+        found = []
+        while matcher.is_active():
+            found.append((matcher.id(), matcher.weight(), matcher.value()))
+            matcher.next()
+        return found
+
+    def contents(folder: Path) -> tuple[Any, ...]:
+        with whoosh_index.open_dir(str(folder)).reader() as reader:
+            postings = {(field, text): walk(reader.postings(field, text))
+                        for field, text in reader.all_terms()}
+            stored = list(reader.all_stored_fields())
+            lengths = {field: [reader.doc_field_length(n, field)
+                               for n in range(reader.doc_count_all())]
+                       for field in ("title", "summary", "body", "org", "author")}
+        return postings, stored, lengths
+
+    whooshs, ours = contents(folders["whoosh"]), contents(folders["ours"])
+    assert len(whooshs[0]) > 1000
+    assert ours == whooshs
+
+    def size(folder: Path) -> int:
+        return sum(p.stat().st_size for p in folder.iterdir() if p.suffix == ".seg")
+
+    assert size(folders["ours"]) <= size(folders["whoosh"])
 
 
 @settings(max_examples=300, deadline=None)

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 # Raised whenever what the index holds or how its words are cut changes (schema.py).
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 # Field weights for keyword queries: a word in the title or the summary says more about what
 # a report is about than the same word on page 40 (questions weigh fields by search.Ranking).
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "body": 1.0, "org": 1.5, "author": 1.5}

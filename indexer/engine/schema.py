@@ -23,7 +23,6 @@ def make_schema() -> Any:
     words = text_analyzer()
     names = name_analyzer()
     return Schema(
-        docid=ID(unique=True, stored=True),
         report=ID(stored=True, sortable=True),
         kind=ID(stored=True),
         # "body" on the documents that have one, so that BM25 takes the body's average length

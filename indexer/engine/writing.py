@@ -30,7 +30,6 @@ class WhooshWriter:
     def add(self, document: IndexDocument) -> None:
         d = document
         fields: dict[str, Any] = {
-            "docid": f"{d.report}#entry" if d.kind == "entry" else f"{d.report}#p{d.page}",
             "report": d.report, "kind": d.kind, "page": d.page, "title": d.title,
             "org": d.organization, "organization": d.organization, "author": d.authors,
             "date": d.date, "url": d.url, "source": d.source,
