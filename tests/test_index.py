@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -286,3 +287,57 @@ def test_similar_reports_and_their_shared_terms(library: Library) -> None:
     assert data["id"] == "housing-article" and data["similar"][0]["id"] == "hhs-guide"
     result = CliRunner().invoke(main, ["similar", "nope"], obj=library)
     assert result.exit_code == 1 and "No report with id 'nope'" in result.output
+
+
+def _count_children(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each extraction child started, and the files given to extraction in order."""
+    from indexer.extract import isolate
+
+    started: list[str] = []
+    spawn = isolate._Worker.__init__
+    run = isolate._Worker.run
+
+    def counted(self: object, *args: object, **kwargs: object) -> None:
+        started.append("child")
+        spawn(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def named(self: object, source: Path, *args: object, **kwargs: object) -> object:
+        started.append(source.name)
+        return run(self, source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(isolate._Worker, "__init__", counted)
+    monkeypatch.setattr(isolate._Worker, "run", named)
+    return started
+
+
+def test_a_rebuild_with_every_text_kept_starts_no_extraction_child(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _count_children(monkeypatch)
+    report = library.rebuild(offline=True)
+    assert len(report.with_text) == 3
+    assert started == []
+
+
+def test_a_cold_rebuild_starts_its_children_first_and_extracts_the_largest_file_first(
+        tmp_path: Path, make_library: LibraryFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.build import IndexBuilder
+
+    (tmp_path / "small.pdf").write_bytes(make_pdf(["Shelter intake form"]))
+    (tmp_path / "large.pdf").write_bytes(make_pdf(["Housing for survivors"] * 30))
+    (tmp_path / "middle.pdf").write_bytes(make_pdf(["Legal aid for survivors"] * 8))
+    lib = make_library([{"id": name, "title": name.title(), "path": f"{name}.pdf"}
+                        for name in ("small", "large", "middle")])
+    started = _count_children(monkeypatch)
+    stream = IndexBuilder.stream
+
+    def opening(self: IndexBuilder) -> object:
+        started.append("index opened")
+        return stream(self)
+
+    monkeypatch.setattr(IndexBuilder, "stream", opening)
+    lib.rebuild(offline=True, jobs=1)
+    # The data folder keeps each source under its content's hash.
+    names = {hashlib.sha256((tmp_path / f"{name}.pdf").read_bytes()).hexdigest(): name
+             for name in ("small", "large", "middle")}
+    assert [names.get(item, item) for item in started] == \
+        ["child", "index opened", "large", "middle", "small"]
