@@ -28,13 +28,15 @@ def make_schema() -> Any:
         # "body" on the documents that have one, so that BM25 takes the body's average length
         # and document count over them alone (scoring.py).
         has=ID(),
-        page=NUMERIC(int, stored=True),
+        # Stored only: read back with each page, never searched.
+        page=STORED(),
         label=STORED(),
         # On a page read by OCR, Tesseract's mean word confidence (absent on other pages).
         ocr=STORED(),
-        title=IndexedText(analyzer=words, stored=True, spelling=True),
-        summary=IndexedText(analyzer=words, stored=True, spelling=True),
-        # No spelling=True here: indexer/words.py keeps the page text's word list, faster.
+        # No spelling=True: indexer/words.py keeps the written words of the pages, titles and
+        # summaries, faster than Whoosh's spelling fields.
+        title=IndexedText(analyzer=words, stored=True),
+        summary=IndexedText(analyzer=words, stored=True),
         body=IndexedText(analyzer=words, stored=True),
         org=TEXT(analyzer=names, stored=True),
         # The organisation as the catalog writes it, a column: facets count it and a chosen
