@@ -50,6 +50,10 @@ INBOX_FOLDER = "inbox"  # beside the catalog: files dropped here are added by `u
 _T = TypeVar("_T")
 
 
+# Saved copies kept per process by source hash (a few hundred bytes each).
+_KEPT_COPIES = 10_000
+
+
 @dataclass(frozen=True)
 class BuildReport:
     """What a rebuild or update did."""
@@ -113,6 +117,7 @@ class Library:
         self._catalog: tuple[bytes, Catalog] | None = None  # (sha256 of the file, catalog)
         # (the manifest file's inode, size and modification time; its records)
         self._manifest: tuple[tuple[int, int, int], dict[str, EntryRecord]] | None = None
+        self._copies: dict[str, SavedCopy] = {}
 
     @property
     def fetch_settings(self) -> FetchSettings:
@@ -214,6 +219,19 @@ class Library:
         return copies
 
     def _saved_copy(self, sha256: str) -> SavedCopy | None:
+        """The saved copy of the source `sha256` as a browser can open it, or None. Kept per
+        hash once found (a source is stored under the hash of its bytes, so they never
+        change): a results page asks for ten of them."""
+        copy = self._copies.get(sha256)
+        if copy is None:
+            copy = self._read_saved_copy(sha256)
+            if copy is not None:
+                if len(self._copies) >= _KEPT_COPIES:
+                    self._copies.clear()
+                self._copies[sha256] = copy
+        return copy
+
+    def _read_saved_copy(self, sha256: str) -> SavedCopy | None:
         path = self.store.source_path(sha256)
         try:
             with path.open("rb") as handle:
