@@ -7,9 +7,10 @@ positions (`pdf_words.py`). A file told sound from its bytes alone (`pdf_streams
 cross-reference where the file says, not encrypted, no stream that could unpack past pypdf's
 limit) and that has no list box with several choices is read by PDFium alone: pages, labels,
 title, notes, filled form fields (on the shared reports, about two thirds of the time of the
-path below). Any other file is opened by pypdf first, which checks encryption, reads page labels, the title, notes and form fields, and
-unpacks each page's content streams under its size limits, so a decompression bomb is refused
-before PDFium inflates it; PDFium then reads the text, or pypdf does when PDFium cannot.
+path below). Any other file is opened by pypdf first, which checks encryption, reads page
+labels, the title, notes and form fields, and unpacks each page's content streams under its
+size limits, so a decompression bomb is refused before PDFium inflates it; PDFium then reads
+the text, or pypdf does when PDFium cannot.
 
 Each page keeps its physical 1-based number (what a viewer's `#page=N` opens) and, where the
 PDF defines page labels, its printed label ("iv", "12"). Text people added on top of a page
