@@ -614,6 +614,7 @@ class Library:
                 # children work on the next ones.
                 records = self._ingest(catalog.reports, mode, jobs, progress, records,
                                        on_done=stream.add, pool=pool)
+                pool.close()  # nothing left to extract: no idle children during the commit
                 pages = stream.finish(catalog, records)
         return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
                            pages=pages, seconds=time.monotonic() - started,

@@ -160,3 +160,22 @@ def test_every_shared_pdf_reads_alike_both_ways(corpora: Path,
         fast_files += fast_used
     # Most of them are read by PDFium alone (those that are not: encrypted, damaged, forms).
     assert fast_files > len(files) // 2
+
+
+def test_a_stream_keyword_followed_by_spaces_is_still_checked() -> None:
+    """Readers forgive spaces between "stream" and its end of line; so does the check."""
+    data = bomb_pdf(0.1)
+    spaced = data.replace(b"stream\n", b"stream  \n", 1)
+    assert spaced != data
+    assert not streams_bounded(spaced)
+    with pytest.raises(ExtractionError, match=r"^too large"):
+        extract_bytes(spaced)
+
+
+def test_a_page_tree_that_counts_fewer_pages_than_the_file_holds_loses_none() -> None:
+    data = make_pdf(["First page", "Second page", "Third page"])
+    assert data.count(b"/Count 3") == 1
+    wrong = data.replace(b"/Count 3", b"/Count 1")
+    assert pdf_module._pdfium_first(wrong) is None  # pypdf's path compares both counts
+    assert [p.text for p in extract_bytes(wrong).pages] == \
+        ["First page", "Second page", "Third page"]

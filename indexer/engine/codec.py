@@ -1,4 +1,4 @@
-"""Whoosh's W3 codec with a leaner commit: the same files, read by Whoosh's own reader.
+"""Whoosh's W3 codec with a leaner commit: the same files, in Whoosh's W3 format.
 
 A build's commit (Whoosh writing every term's postings) runs on one core after extraction
 ends, so its cost is a build's tail. Most of a library's terms are rare (five postings each on
@@ -14,7 +14,9 @@ the shared test PDFs), and Whoosh pays per posting and per term in Python:
   block itself.
 
 Otherwise the files are byte for byte those Whoosh's own codec writes, and they read back the
-same postings (tests).
+same postings (tests). Whoosh keeps a segment's codec in the index's table of contents, so
+this class also opens the indexes it wrote (its lengths then read once per field as well):
+moving or renaming it needs a schema version of its own (`SCHEMA_VERSION`).
 """
 
 from __future__ import annotations

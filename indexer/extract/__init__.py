@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .ocr import OcrSettings, PageProgress
 
 # Bumped whenever extraction output changes, so cached text is re-extracted.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 
 PDF = "application/pdf"
 HTML = "text/html"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 # links, pop-ups (which repeat their parent's text) and media are not.
 _NOT_TEXT_ANNOTATIONS = frozenset({"/Link", "/Popup", "/Widget", "/Movie", "/Sound", "/Screen",
                                    "/PrinterMark", "/TrapNet", "/Watermark", "/3D", "/RichMedia"})
+# A page object's type in the file's bytes: "/Type /Page", not "/Pages".
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z0-9])")
 # A list box's flag that lets several of its choices be chosen (PDF 1.7, 12.7.4.4).
 _MULTI_SELECT = 1 << 21
 # Scanned pages read by OCR in one document: at a few seconds a page, more would hold an
@@ -132,12 +135,16 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
 
     try:
         document = pdfium.PdfDocument(data)
-        document.init_forms()  # before any page is loaded: form fields' values are read
     except Exception as exc:
         log.debug("PDFium could not open the file: %s", exc)
         return None
     try:
+        document.init_forms()  # before any page is loaded: form fields' values are read
         count = len(document)
+        if count == 0 or _page_objects(data) > count:
+            # A page tree whose count says fewer pages than the file holds: pypdf's path
+            # compares both engines' numbers and reads every page.
+            return None
         labelled = any(document.get_page_label(index) for index in range(count))
         pages: list[Page] = []
         for index in range(count):
@@ -162,6 +169,12 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
     finally:
         document.close()
     return pages, title
+
+
+def _page_objects(data: bytes) -> int:
+    """How many page objects the file's bytes show (those inside compressed object streams
+    are not seen: a lower bound, or more where an edit left older copies)."""
+    return len(_PAGE_OBJECT.findall(data))
 
 
 def _pdfium_title(document: Any) -> str | None:
