@@ -131,8 +131,6 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
         return None
     import pypdfium2 as pdfium
 
-    from .pdf_words import page_text
-
     try:
         document = pdfium.PdfDocument(data)
     except Exception as exc:
@@ -145,7 +143,7 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
             # A page tree whose count says fewer pages than the file holds: pypdf's path
             # compares both engines' numbers and reads every page.
             return None
-        labelled = any(document.get_page_label(index) for index in range(count))
+        labels = [document.get_page_label(index) or None for index in range(count)]
         pages: list[Page] = []
         for index in range(count):
             page = document[index]
@@ -153,15 +151,12 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
                 notes = _pdfium_notes(page, document.formenv)
                 if notes is None:
                     return None
-                textpage = page.get_textpage()
-                raw = page_text(textpage)
-                textpage.close()
+                raw = _text_of(page)
             finally:
                 page.close()
             if notes:
                 raw = f"{raw}\n\n{notes}" if raw.strip() else notes
-            label = (document.get_page_label(index) or None) if labelled else None
-            pages.append(Page(number=index + 1, text=normalize_text(raw), label=label))
+            pages.append(Page(number=index + 1, text=normalize_text(raw), label=labels[index]))
         title = _pdfium_title(document)
     except Exception as exc:  # pypdf's path reads it, or says why it cannot
         log.debug("PDFium could not read the file: %s", exc)
@@ -169,6 +164,17 @@ def _pdfium_first(data: bytes) -> tuple[list[Page], str | None] | None:
     finally:
         document.close()
     return pages, title
+
+
+def _text_of(page: Any) -> str:
+    """A loaded PDFium page's text, its text page closed after."""
+    from .pdf_words import page_text
+
+    textpage = page.get_textpage()
+    try:
+        return page_text(textpage)
+    finally:
+        textpage.close()
 
 
 def _page_objects(data: bytes) -> int:
@@ -283,8 +289,6 @@ def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | N
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    from .pdf_words import page_text
-
     opened_with = password or None
     try:
         document = pdfium.PdfDocument(data, password=opened_with)
@@ -297,9 +301,7 @@ def _pdfium_alone(data: bytes, password: str, damaged: str, ocr: OcrSettings | N
     try:
         for index in range(len(document)):
             page = document[index]
-            textpage = page.get_textpage()
-            pages.append(Page(number=index + 1, text=normalize_text(page_text(textpage))))
-            textpage.close()
+            pages.append(Page(number=index + 1, text=normalize_text(_text_of(page))))
             page.close()
         title = normalize_text(str(document.get_metadata_value("Title") or "")) or None
     except Exception as exc:
@@ -500,8 +502,6 @@ def _pdfium_texts(data: bytes, password: str | None, count: int) -> list[str] | 
     try:
         import pypdfium2 as pdfium
 
-        from .pdf_words import page_text
-
         document = pdfium.PdfDocument(data, password=password)
     except Exception as exc:  # a file PDFium refuses is left to pypdf
         log.debug("PDFium could not open the file: %s", exc)
@@ -512,9 +512,7 @@ def _pdfium_texts(data: bytes, password: str | None, count: int) -> list[str] | 
         texts = []
         for index in range(count):
             page = document[index]
-            textpage = page.get_textpage()
-            texts.append(page_text(textpage))
-            textpage.close()
+            texts.append(_text_of(page))
             page.close()
         return texts
     except Exception as exc:  # PDFium failed mid-way: pypdf reads the whole file instead
