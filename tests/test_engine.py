@@ -83,6 +83,54 @@ def test_a_search_loads_nothing_of_fetching_extracting_or_building(lib: Library)
     assert loaded == "[]"
 
 
+def test_a_search_loads_no_web_client_nor_asyncio(lib: Library) -> None:
+    """Whoosh's imports of urllib.request and asyncio (through cached_property) stand for
+    placeholders while Whoosh loads: a search loads neither."""
+    printed, loaded = _run_splib(["--catalog", str(lib.catalog_path), "--data",
+                                  str(lib.store.root), "search", "shelter"], ROOT,
+                                 "m in ('urllib.request', 'http.client', 'ssl', 'asyncio')")
+    assert "shelter" in printed.lower()
+    assert loaded == "[]"
+
+
+def _in_fresh_python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def test_what_stood_for_a_module_while_whoosh_loaded_works_as_the_real_one(
+        tmp_path: Path) -> None:
+    source = tmp_path / "source.txt"
+    source.write_text("kept", encoding="utf-8")
+    printed = _in_fresh_python(
+        "import sys, inspect, indexer.engine.searching\n"
+        "import whoosh.compat, cached_property, urllib.request\n"
+        # A name Whoosh took from the placeholder does what the real function does.
+        f"whoosh.compat.urlretrieve({source.as_uri()!r}, {str(tmp_path / 'copy.txt')!r})\n"
+        # Every import after Whoosh's gets the real module.
+        "print(urllib.request.urlretrieve.__module__, 'urlopen' in dir(urllib.request))\n"
+        "class Thing:\n"
+        "    @cached_property.cached_property\n"
+        "    def plain(self): return 1\n"
+        "    @cached_property.cached_property\n"
+        "    async def later(self): return 2\n"
+        "import asyncio\n"
+        "thing = Thing()\n"
+        "print(thing.plain, inspect.isawaitable(thing.later) or asyncio.isfuture(thing.later))\n"
+        "print(sys.modules['asyncio'] is asyncio, hasattr(asyncio, 'run'))\n")
+    assert (tmp_path / "copy.txt").read_text(encoding="utf-8") == "kept"
+    assert printed.splitlines() == ["urllib.request True", "1 True", "True True"]
+
+
+def test_modules_loaded_before_whoosh_are_left_as_they_are() -> None:
+    printed = _in_fresh_python(
+        "import urllib.request, asyncio, indexer.engine.searching, whoosh.compat, "
+        "cached_property\n"
+        "print(whoosh.compat.urlretrieve is urllib.request.urlretrieve, "
+        "cached_property.asyncio is asyncio)\n")
+    assert printed == "True True"
+
+
 def years_of(lib: Library, ids: set[str]) -> Counter[int]:
     return Counter(r.year for r in lib.catalog() if r.id in ids and r.year)
 

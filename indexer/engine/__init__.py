@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import QueryError, SplibError
+from . import startup
+
+startup.install()
 
 if TYPE_CHECKING:
     from ..query import Node
