@@ -17,8 +17,9 @@ measured in this run beside its reference, since these machines are shared and n
 - search latency at each scale: p50 and p95 over the library's questions and Cranfield's
   queries, in-process through `indexer.Library`, snippets included, beside the same pages in
   tantivy (with its snippets) and `pdfgrep -i` over the same PDFs (a few queries: it is slow);
-- the search page of `splib serve` (Flask's test client: facets, catalog, template) beside
-  `Library.search` on the same questions, the two measured in one pass, query by query;
+- the search page of `splib serve` (Flask's test client: catalog, template) beside
+  `Library.search` asked for what the page shows (ten reports, their pages, the facets) on the
+  same questions, the two measured in one pass, query by query;
 - command start: `splib --help` and `splib search` beside `python -c pass`;
 - no-op update at each scale; peak memory of cold ingest and of a search at the largest scale.
 
@@ -337,6 +338,14 @@ def web_page(client: Any, text: str) -> None:
     answer.close()
 
 
+def page_search(lib: Library) -> Callable[[str], Any]:
+    """`Library.search` asked for what a results page shows: ten reports, up to three pages
+    of each, and the facets' counts (the page's one search; the rest is rendering)."""
+    from indexer.web import PAGE_SIZE
+
+    return lambda text: lib.search(text, limit=PAGE_SIZE, pages=3, facets=True)
+
+
 def tantivy_latency(lib: Library, texts: Sequence[str], folder: Path) -> tuple[float, float]:
     import tantivy
 
@@ -416,10 +425,10 @@ def scales(corpora: Path, work: Path, table: Table, factors: Sequence[int],
                       higher_is_better=False)
         client = create_app(lib).test_client()
         w95, l95 = paired_p95(lambda t, c=client: afresh(lambda x: web_page(c, x), t),  # type: ignore[misc]
-                              lambda t, lib=lib: afresh(lib.search, t), texts)  # type: ignore[misc]
+                              lambda t, lib=lib: afresh(page_search(lib), t), texts)  # type: ignore[misc]
         table.add(f"search page p95 ×{scale}, facets and all (ms)", w95,
-                  "lib.search p95, the same pass", l95, "ms", "≤ 1.1 × lib.search",
-                  w95 <= 1.1 * l95, higher_is_better=False)
+                  "lib.search p95 asked for what the page shows, the same pass", l95, "ms",
+                  "≤ 1.1 × lib.search", w95 <= 1.1 * l95, higher_is_better=False)
         grep = pdfgrep_latency(corpora, scale, texts[:pdfgrep_queries])
         table.add(f"search p50 ×{scale} beside pdfgrep -i ({pdfgrep_queries} queries; ms)",
                   p50, "pdfgrep -i", grep, "ms", higher_is_better=False)

@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,10 +79,18 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.reports)
 
+    @cached_property
+    def _by_id(self) -> dict[str, Report]:
+        return {report.id: report for report in self.reports}
+
+    def find(self, report_id: str) -> Report | None:
+        """The entry `report_id`, or None."""
+        return self._by_id.get(report_id)
+
     def get(self, report_id: str) -> Report:
-        for report in self.reports:
-            if report.id == report_id:
-                return report
+        report = self._by_id.get(report_id)
+        if report is not None:
+            return report
         raise NotFoundError(
             f"No report with id {report_id!r} in {self.path}. "
             "Run `splib status` to list the ids."

@@ -114,7 +114,9 @@ class Library:
         self._limits = limits
         self._open: tuple[Path, Index] | None = None  # the live index, kept between searches
         self._opening = threading.Lock()
-        self._catalog: tuple[bytes, Catalog] | None = None  # (sha256 of the file, catalog)
+        # (the file's identity when its times vouch for it, else None; the catalog; the
+        # sha256 of its bytes)
+        self._catalog: tuple[tuple[int, ...] | None, Catalog, bytes] | None = None
         # (the manifest file's inode, size and modification time; its records)
         self._manifest: tuple[tuple[int, int, int], dict[str, EntryRecord]] | None = None
         self._copies: dict[str, SavedCopy] = {}
@@ -145,14 +147,21 @@ class Library:
         """The validated catalog, parsed again only when the file's bytes changed: a server
         answers every request from the catalog, and 700 entries take about 35 ms to parse."""
         try:
+            stat = self.catalog_path.stat()
+            kept = self._catalog
+            if kept is not None and kept[0] is not None and kept[0] == _identity(stat):
+                return kept[1]  # the same file, not written since it was read
+            read_at = time.time_ns()
             digest = hashlib.sha256(self.catalog_path.read_bytes()).digest()
         except OSError:
             return load_catalog(self.catalog_path)  # which says what is wrong
-        kept = self._catalog
-        if kept is not None and kept[0] == digest:
-            return kept[1]
-        catalog = load_catalog(self.catalog_path)
-        self._catalog = (digest, catalog)
+        catalog = kept[1] if kept is not None and kept[2] == digest else \
+            load_catalog(self.catalog_path)
+        # Timestamps are coarser than writes on some file systems: a file written just before
+        # it was read might be written again with the same times, so its bytes are hashed
+        # again next time.
+        settled = max(stat.st_mtime_ns, stat.st_ctime_ns) <= read_at - RACY_NS
+        self._catalog = (_identity(stat) if settled else None, catalog, digest)
         return catalog
 
     def check(self) -> CheckReport:
@@ -205,11 +214,11 @@ class Library:
         ids without a copy (or not in the catalog) are left out."""
         from .ingest import entry_status
 
-        catalog = {r.id: r for r in self.catalog()}
+        catalog = self.catalog()
         records = self._records()
         copies: dict[str, SavedCopy] = {}
         for report_id in report_ids:
-            report, record = catalog.get(report_id), records.get(report_id)
+            report, record = catalog.find(report_id), records.get(report_id)
             if report is None or record is None or record.source is None or \
                     entry_status(report, record).state != "text":
                 continue
@@ -801,4 +810,11 @@ def _meta_pages(current: Path | None) -> int:
     return int(read_meta(current).get("pages", 0)) if current else 0
 
 
+# How long before it was read a file must have last changed for its times to vouch for it.
+RACY_NS = 2_000_000_000
 
+
+def _identity(stat: os.stat_result) -> tuple[int, ...]:
+    """A file's inode, size, modification and change times: the change time moves with any
+    write, even one that sets the modification time back (`cp -p`, `touch -d`)."""
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from indexer import CatalogError
+from indexer import CatalogError, Library, NotFoundError
 from indexer.catalog import load_catalog, parse_catalog
 from indexer.cli import main
 
@@ -135,3 +136,56 @@ def test_an_entrys_fingerprint_is_the_one_earlier_versions_saved() -> None:
     for report in (full, Report(id="bare", title="T")):
         assert report.fingerprint() == saved(report)
     assert full.fingerprint() != Report(id="r", title="Título").fingerprint()
+
+
+def _entry(title: str) -> str:
+    return f'[[report]]\nid = "a"\ntitle = "{title}"\nsummary = "Shelter."\n'
+
+
+def test_a_library_reads_its_catalog_again_after_any_edit(tmp_path: Path) -> None:
+    """A server keeps the parsed catalog between requests; an edit of the same size whose
+    modification time was set back (as `cp -p` leaves it) is still seen."""
+    path = tmp_path / "catalog.toml"
+    path.write_text(_entry("First"), encoding="utf-8")
+    old = path.stat()
+    os.utime(path, ns=(old.st_atime_ns - 10**10, old.st_mtime_ns - 10**10))
+    lib = Library(catalog=path)
+    assert lib.catalog().get("a").title == "First"
+    assert lib.catalog().get("a").title == "First"  # kept: the times vouch for the file
+    before = path.stat()
+    path.write_text(_entry("Other"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    assert lib.catalog().get("a").title == "Other"
+
+
+def test_a_catalog_written_just_before_it_was_read_is_hashed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the racy window the file's times cannot vouch for it: its bytes are read again
+    (and parsed again only if they changed)."""
+    path = tmp_path / "catalog.toml"
+    path.write_text(_entry("First"), encoding="utf-8")
+    lib = Library(catalog=path)
+    first = lib.catalog()
+    assert lib.catalog() is first  # the same bytes: the same catalog, not parsed again
+    reads: list[Path] = []
+    real = Path.read_bytes
+
+    def counted(self: Path) -> bytes:
+        reads.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    assert lib.catalog() is first
+    assert reads == [path]
+
+
+def test_find_and_get_look_an_entry_up_by_id() -> None:
+    catalog = parse_catalog(_entry("First") + '[[report]]\nid = "b"\ntitle = "B"\n',
+                            Path("c.toml"))
+    assert catalog.find("b") is catalog.reports[1]
+    assert catalog.find("missing") is None
+    assert catalog.get("a") is catalog.reports[0]
+    with pytest.raises(NotFoundError, match="No report with id 'missing'"):
+        catalog.get("missing")

@@ -14,8 +14,9 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import Flask, Response, abort, render_template, request, send_file
 from markupsafe import Markup, escape
@@ -270,9 +271,8 @@ def create_app(lib: Library, title: str = "Report library",
 def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     """Search with the page's filters; the results and the facets' counts."""
     catalog = lib.catalog()
-    by_id = {r.id: r for r in catalog}
     notes: list[str] = []
-    if filters.report and filters.report not in by_id:
+    if filters.report and catalog.find(filters.report) is None:
         notes.append(f"The catalog has no report {filters.report!r}; all reports were searched.")
         filters = replace(filters, report=None)
     years = filters.years
@@ -297,8 +297,14 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
             "org_facets": org_facets, "year_facets": year_facets,
             "shown_orgs": SHOWN_ORGS, "copies": copies, "page_link": page_link,
             "last_page": last_page, "offset": offset,
-            "in_report": by_id.get(filters.report) if filters.report else None,
-            "link": lambda **changes: "/?" + urlencode(filters.params(q, **changes))}
+            "in_report": catalog.find(filters.report) if filters.report else None,
+            "link": lambda **changes: "/?" + urlencode(filters.params(q, **changes),
+                                                       quote_via=_quoted)}
+
+
+# A results page links to itself about twenty times with one value changed (the query, often
+# a long question, in every link): each value is quoted once.
+_quoted = lru_cache(maxsize=512)(quote_plus)
 
 
 def _status(exc: SplibError) -> int:
