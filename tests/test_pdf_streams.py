@@ -179,3 +179,41 @@ def test_a_page_tree_that_counts_fewer_pages_than_the_file_holds_loses_none() ->
     assert pdf_module._pdfium_first(wrong) is None  # pypdf's path compares both counts
     assert [p.text for p in extract_bytes(wrong).pages] == \
         ["First page", "Second page", "Third page"]
+
+
+def with_a_page_saved_again(data: bytes, index: int) -> bytes:
+    """`data` with an incremental update (as an editor saves one) that writes page `index`'s
+    object again under its number, unchanged but for /Rotate."""
+    import re
+
+    from pypdf import PdfReader
+
+    reference = PdfReader(io.BytesIO(data)).pages[index].indirect_reference
+    assert reference is not None
+    number = str(reference.idnum).encode()
+    page = re.search(rb"(?<![0-9])" + number + rb" 0 obj\s*(<<.*?>>)\s*endobj", data, re.S)
+    size = re.search(rb"/Size ([0-9]+)", data)
+    root = re.search(rb"/Root ([0-9]+ [0-9]+ R)", data)
+    previous = re.findall(rb"startxref\s+([0-9]+)", data)[-1]
+    assert page is not None and size is not None and root is not None
+    update = bytearray(data)
+    offset = len(update)
+    update += number + b" 0 obj\n" + page.group(1)[:-2] + b" /Rotate 0 >>\nendobj\n"
+    xref = len(update)
+    update += (b"xref\n0 1\n0000000000 65535 f \n" + number + b" 1\n"
+               + f"{offset:010d} 00000 n \n".encode()
+               + b"trailer\n<< /Size " + size.group(1) + b" /Root " + root.group(1)
+               + b" /Prev " + previous + b" >>\nstartxref\n" + str(xref).encode()
+               + b"\n%%EOF\n")
+    return bytes(update)
+
+
+def test_a_page_saved_again_by_an_edit_is_one_page_and_read_by_pdfium_alone() -> None:
+    data = make_pdf(["First page", "Second page"])
+    edited = with_a_page_saved_again(data, 1)
+    assert len(pdf_module._PAGE_OBJECT.findall(edited)) == 3  # two copies of the second page
+    assert pdf_module._page_objects(edited) == 2
+    assert xref_intact(edited) and streams_bounded(edited)
+    fast = pdf_module._pdfium_first(edited)
+    assert fast is not None
+    assert [p.text for p in fast[0]] == ["First page", "Second page"]

@@ -55,6 +55,8 @@ _NOT_TEXT_ANNOTATIONS = frozenset({"/Link", "/Popup", "/Widget", "/Movie", "/Sou
                                    "/PrinterMark", "/TrapNet", "/Watermark", "/3D", "/RichMedia"})
 # A page object's type in the file's bytes: "/Type /Page", not "/Pages".
 _PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z0-9])")
+# An indirect object's header, "12 0 obj", ending where the search is bounded.
+_OBJECT_NUMBER = re.compile(rb"(?<![0-9])([0-9]+\s+[0-9]+)\s+obj$")
 # A list box's flag that lets several of its choices be chosen (PDF 1.7, 12.7.4.4).
 _MULTI_SELECT = 1 << 21
 # Scanned pages read by OCR in one document: at a few seconds a page, more would hold an
@@ -178,9 +180,19 @@ def _text_of(page: Any) -> str:
 
 
 def _page_objects(data: bytes) -> int:
-    """How many page objects the file's bytes show (those inside compressed object streams
-    are not seen: a lower bound, or more where an edit left older copies)."""
-    return len(_PAGE_OBJECT.findall(data))
+    """How many page objects the file's bytes show, each object number once: an edit saved
+    at the end of the file (an incremental update) writes a changed page again under its
+    number. Those inside compressed object streams are not seen: a lower bound, or more
+    where pages were removed and left in the file."""
+    seen: set[bytes | int] = set()
+    for match in _PAGE_OBJECT.finditer(data):
+        # The nearest object header before the dictionary (a name or string holding "obj"
+        # between them only makes the page count apart, never hides one).
+        header = data.rfind(b"obj", max(0, match.start() - 65536), match.start())
+        number = _OBJECT_NUMBER.search(data, max(0, header - 24), header + 3) \
+            if header >= 0 else None
+        seen.add(number.group(1) if number else match.start())
+    return len(seen)
 
 
 def _pdfium_title(document: Any) -> str | None:
