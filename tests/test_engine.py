@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, WEB_ORGS, build_web_library
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from indexer import Library
 from indexer.cli import main
+from indexer.engine.codec import ARRAYS_EXT
 from indexer.web import create_app
 
 WHOOSH_IMPORT = re.compile(r"^\s*(import|from) whoosh\b", re.M)
@@ -663,11 +665,31 @@ def test_the_index_is_written_as_whoosh_alone_writes_it(
         "whoosh": (W3Codec, TEXT.index), "lean codec": (LeanCodec, TEXT.index),
         "one-loop fields": (W3Codec, IndexedText.index), "ours": (LeanCodec, IndexedText.index),
     }, tmp_path, monkeypatch)
-    segments = {name: {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix == ".seg"}
-                for name, folder in folders.items()}
-    assert segments["whoosh"]
+    segments = {name: _packed(folder) for name, folder in folders.items()}
+    assert len(segments["whoosh"]) > 5
+    # The lean codec adds the whole posting lists (compared in their own test); every file
+    # Whoosh writes is the same.
+    for name in ("lean codec", "ours"):
+        assert any(part.endswith(ARRAYS_EXT) for part in segments[name])
+        segments[name] = {part: data for part, data in segments[name].items()
+                          if not part.endswith(ARRAYS_EXT)}
     for name in ("lean codec", "one-loop fields", "ours"):
         assert segments[name] == segments["whoosh"], name
+
+
+def _packed(folder: Path) -> dict[str, bytes]:
+    """Each file packed in the folder's segments, by name, with its bytes."""
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+
+    files = {}
+    storage = FileStorage(str(folder))
+    for path in folder.glob("*.seg"):
+        packed = CompoundStorage(storage.open_file(path.name), use_mmap=False)
+        for name in packed.list():
+            files[name] = packed.open_file(name).read()
+        packed.close()
+    return files
 
 
 def test_the_index_reads_back_what_whoosh_alone_writes(
@@ -708,9 +730,45 @@ def test_the_index_reads_back_what_whoosh_alone_writes(
     assert ours == whooshs
 
     def size(folder: Path) -> int:
-        return sum(p.stat().st_size for p in folder.iterdir() if p.suffix == ".seg")
+        return sum(len(data) for name, data in _packed(folder).items()
+                   if not name.endswith(ARRAYS_EXT))
 
     assert size(folders["ours"]) <= size(folders["whoosh"])
+
+
+def test_whole_posting_lists_are_whooshs_blocks_read_whole(
+        corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every word's posting list longer than one block is also written whole, and reads back
+    as Whoosh's blocks do (documents and weights); no shorter one is."""
+    from whoosh import index as whoosh_index
+
+    from indexer.engine import arrays
+    from indexer.engine.codec import LeanCodec, posting_arrays
+    from indexer.engine.textanalyzer import IndexedText
+
+    documents = _cranfield_documents(corpora)
+    folder = _write_ways(documents, {"ours": (LeanCodec, IndexedText.index)}, tmp_path,
+                         monkeypatch)["ours"]
+    with whoosh_index.open_dir(str(folder)).reader() as reader:
+        (leaf, _), = reader.leaf_readers()
+        whole = posting_arrays(leaf.segment(), leaf.storage())
+        assert whole is not None
+        long_lists = 0
+        for field, text in reader.all_terms():
+            try:
+                term = text.decode("utf-8")
+            except UnicodeDecodeError:  # a number's term: read from its blocks
+                continue
+            ids, weights = arrays._read(reader.postings(field, text))
+            raw = whole.get(field, term)
+            if len(ids) <= 128:  # one block
+                assert raw is None, (field, term)
+                continue
+            long_lists += 1
+            assert raw is not None, (field, term)
+            assert np.frombuffer(raw[0], dtype=np.uint32).tolist() == ids.tolist()
+            assert np.frombuffer(raw[1], dtype=np.float32).tolist() == weights.tolist()
+        assert long_lists > 20
 
 
 @settings(max_examples=300, deadline=None)
@@ -727,3 +785,95 @@ def test_word_positions_gathers_the_analyzers_tokens(pieces: list[str]) -> None:
         gathered.setdefault(token.text, []).append(token.pos)
     assert word_positions(text) == gathered
     assert list(word_positions(text)) == list(gathered)
+
+
+def _long_lists(corpora: Path, tmp_path: Path,
+                monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[tuple[str, str]]]:
+    """The Cranfield pages written by splib's codec, and the words whose lists run past one
+    block."""
+    from whoosh import index as whoosh_index
+
+    from indexer.engine.codec import LeanCodec
+    from indexer.engine.textanalyzer import IndexedText
+
+    folder = _write_ways(_cranfield_documents(corpora), {"ours": (LeanCodec, IndexedText.index)},
+                         tmp_path, monkeypatch)["ours"]
+    with whoosh_index.open_dir(str(folder)).reader() as reader:
+        long_lists = [(field, text.decode("utf-8")) for field, text in reader.all_terms()
+                      if field == "body" and reader.doc_frequency(field, text) > 128]
+    assert len(long_lists) > 10
+    return folder, long_lists
+
+
+def _generation_postings(folder: Path, terms: list[tuple[str, str]]) -> list[Any]:
+    from whoosh import index as whoosh_index
+
+    from indexer.engine import arrays
+
+    with whoosh_index.open_dir(str(folder)).reader() as reader:
+        generation = arrays.Generation(reader)
+        return [tuple(a.tolist() for a in generation.postings(reader, field, text))
+                for field, text in terms]
+
+
+def test_a_search_reads_whole_lists_as_it_reads_blocks(
+        corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.engine import arrays
+
+    folder, terms = _long_lists(corpora, tmp_path, monkeypatch)
+    read = []
+    real = arrays._read
+
+    def counted(matcher: Any) -> Any:
+        read.append(matcher)
+        return real(matcher)
+
+    monkeypatch.setattr(arrays, "_read", counted)
+    whole = _generation_postings(folder, terms)
+    assert read == []  # no block decoded
+    monkeypatch.setattr(arrays, "posting_arrays", lambda segment, storage: None)
+    assert _generation_postings(folder, terms) == whole
+    assert len(read) == len(terms)
+
+
+def test_damaged_whole_lists_cost_nothing_but_time(
+        corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A damaged file of whole lists (its end, or one entry of its directory) is left aside
+    with a warning; the postings come from Whoosh's blocks, the same."""
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer.engine import arrays
+
+    folder, terms = _long_lists(corpora, tmp_path, monkeypatch)
+    expected = _generation_postings(folder, terms)
+    (segment,) = folder.glob("*.seg")
+    storage = FileStorage(str(folder))
+    packed = CompoundStorage(storage.open_file(segment.name), use_mmap=False)
+    (name,) = [n for n in packed.list() if n.endswith(ARRAYS_EXT)]
+    start, length = packed.range(name)
+    packed.close()
+    original = segment.read_bytes()
+
+    # Its footer's magic broken: the file is not read at all.
+    damaged = bytearray(original)
+    damaged[start + length - 5] ^= 0xFF
+    segment.write_bytes(bytes(damaged))
+    assert _generation_postings(folder, terms) == expected
+
+    # One directory entry damaged: its offset moved by a few bytes, or its count grown.
+    directory = original[start:start + length]
+    _, term = terms[0]
+    entry = directory.find(json.dumps(term).encode() + b":[")
+    assert entry > 0
+    comma = directory.index(b",", entry)  # [offset,count]
+    for cut in (slice(comma - 1, comma), slice(comma + 1, comma + 2)):
+        damaged = bytearray(original)
+        damaged[start + cut.start:start + cut.stop] = b"9"
+        assert damaged != bytearray(original)
+        segment.write_bytes(bytes(damaged))
+        caplog.clear()
+        with caplog.at_level("WARNING", logger=arrays.__name__):
+            assert _generation_postings(folder, terms) == expected
+        assert "blocks are read instead" in caplog.text

@@ -17,6 +17,7 @@ field lengths) is read once per open index and kept with it.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -26,9 +27,12 @@ import numpy as np
 from whoosh import query as wq
 
 from . import K1, B, Where
+from .codec import PostingArrays, posting_arrays
 from .columns import Column
 from .queries import SCORED_APART, NameTest
 from .schema import FIELD_DOCS
+
+log = logging.getLogger(__name__)
 
 # Postings kept decoded, in all (document numbers): about 16 bytes each.
 KEPT_POSTINGS = 4_000_000
@@ -73,6 +77,7 @@ class Generation:
         self._postings: OrderedDict[tuple[str, str], tuple[_Array, _Array]] = OrderedDict()
         self._kept = 0
         self._fields: dict[str, tuple[int, float]] = {}
+        self._arrays: dict[str, PostingArrays | None] = {}  # per segment
         self.lock = threading.Lock()
 
     # -- what documents are ----------------------------------------------------------------
@@ -138,11 +143,15 @@ class Generation:
         ids: list[_Array] = []
         weights: list[_Array] = []
         for leaf, start in reader.leaf_readers():
-            if (field, text) not in leaf:
+            whole = self._whole(leaf, field, text)
+            if whole is not None:
+                found, counts = whole
+            elif (field, text) in leaf:
+                matcher = leaf.postings(field, text)
+                matcher = getattr(matcher, "child", matcher)  # deletions: masked by `alive`
+                found, counts = _read(matcher)
+            else:
                 continue
-            matcher = leaf.postings(field, text)
-            matcher = getattr(matcher, "child", matcher)  # deletions are masked by `alive`
-            found, counts = _read(matcher)
             ids.append(found + start)
             weights.append(counts)
         pair = (np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
@@ -156,6 +165,37 @@ class Generation:
                 _, (old, _) = self._postings.popitem(last=False)
                 self._kept -= len(old)
         return pair
+
+
+    def _whole(self, leaf: Any, field: str, text: str) -> tuple[_Array, _Array] | None:
+        """The posting list as the segment keeps it whole (codec.PostingArrays), or None
+        (a list of one block, or a segment without them)."""
+        segment = leaf.segment()
+        key = segment.segment_id()
+        with self.lock:
+            if key not in self._arrays:
+                self._arrays[key] = posting_arrays(segment, leaf.storage())
+            arrays = self._arrays[key]
+        if arrays is None:
+            return None
+        try:
+            raw = arrays.get(field, text)
+            if raw is None:
+                return None
+            ids = np.frombuffer(raw[0], dtype=np.uint32).astype(np.int64)
+            weights = np.frombuffer(raw[1], dtype=np.float32).astype(np.float64)
+            # What a damaged directory would give instead: numbers out of order or past the
+            # segment's documents, weights that are no counts.
+            if len(ids) and (ids[-1] >= leaf.doc_count_all() or np.any(ids[1:] <= ids[:-1])
+                             or not np.all(weights > 0) or not np.all(np.isfinite(weights))):
+                raise ValueError(f"the whole posting list of {text!r} is not one")
+        except ValueError as exc:  # a damaged file
+            log.warning("A whole posting list could not be read (%s); its blocks are "
+                        "read instead.", exc)
+            with self.lock:
+                self._arrays[key] = None
+            return None
+        return ids, weights
 
 
 def _read(matcher: Any) -> tuple[_Array, _Array]:

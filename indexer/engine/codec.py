@@ -21,17 +21,32 @@ moving or renaming it needs a schema version of its own (`SCHEMA_VERSION`).
 
 from __future__ import annotations
 
+import json
+import logging
+import mmap
+import struct
+import sys
+from array import array
+from pathlib import Path
 from typing import Any
 
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
+    W3FieldWriter,
     W3PerDocReader,
     W3PostingsWriter,
 )
 from whoosh.util.numeric import byte_to_length
 
+log = logging.getLogger(__name__)
+
 _LENGTHS = [byte_to_length(b) if b else None for b in range(256)]
+# A segment's posting lists longer than one block, whole (`PostingArrays`).
+ARRAYS_EXT = ".pla"
+_ARRAYS_MAGIC = b"splib-pla1"
+# End of the arrays, size of the directory, magic, byte order ("l" or "b").
+_FOOTER = struct.Struct("<QQ10s1s")
 
 
 class LeanCodec(W3Codec):  # type: ignore[misc]
@@ -39,6 +54,9 @@ class LeanCodec(W3Codec):  # type: ignore[misc]
 
     def per_document_reader(self, storage: Any, segment: Any) -> Any:
         return _LengthsOnce(storage, segment)
+
+    def field_writer(self, storage: Any, segment: Any) -> Any:
+        return _ArraysFieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
         return _LeanPostings(dbfile, blocklimit=self._blocklimit, byteids=byteids,
@@ -96,7 +114,14 @@ class _LeanPostings(W3PostingsWriter):  # type: ignore[misc]
             if length > self._maxlength:
                 self._maxlength = length
 
+    def start_postings(self, format_: Any, terminfo: Any) -> None:
+        super().start_postings(format_, terminfo)
+        # This term's blocks' document numbers and weights (each block starts new arrays, so
+        # these are references, not copies).
+        self.blocks: list[tuple[Any, Any]] = []
+
     def _write_block(self, last: bool = False) -> None:
+        self.blocks.append((self._ids, self._weights))
         if len(self._ids) > 1 or not self.single_as_is:
             super()._write_block(last)
             return
@@ -105,3 +130,105 @@ class _LeanPostings(W3PostingsWriter):  # type: ignore[misc]
             super()._write_block(last)
         finally:
             self._compression = compression
+
+
+class _ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
+    """Whoosh's term and posting writer that also writes each posting list longer than one
+    block whole, as arrays (`ARRAYS_EXT`, read by `posting_arrays`)."""
+
+    def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._arrays = self._create_file(ARRAYS_EXT)
+        self._directory: dict[str, dict[str, list[int]]] = {}
+        self._arrays_end = 0
+        self._whole = array("I").itemsize == 4 and array("f").itemsize == 4
+
+    def finish_term(self) -> None:
+        super().finish_term()
+        blocks = self._postwriter.blocks
+        if len(blocks) < 2 or not self._whole:
+            return
+        try:
+            term = self._btext.decode("utf-8")
+        except UnicodeDecodeError:  # a numeric field's term: never read whole
+            return
+        ids, weights = array("I"), array("f")
+        for block_ids, block_weights in blocks:
+            ids.extend(block_ids)
+            weights.extend(block_weights)
+        self._arrays.write(ids.tobytes())
+        self._arrays.write(weights.tobytes())
+        self._directory.setdefault(self._fieldname, {})[term] = [self._arrays_end, len(ids)]
+        self._arrays_end += 8 * len(ids)
+
+    def close(self) -> None:
+        directory = json.dumps(self._directory, ensure_ascii=False,
+                               separators=(",", ":")).encode("utf-8")
+        self._arrays.write(directory)
+        self._arrays.write(_FOOTER.pack(self._arrays_end, len(directory), _ARRAYS_MAGIC,
+                                        sys.byteorder.encode("ascii")[:1]))
+        self._arrays.close()
+        super().close()
+
+
+class PostingArrays:
+    """A segment's posting lists longer than one block, each whole: document numbers
+    (uint32) and weights (float32) in the machine's byte order, then a directory
+    {field: {term: [offset, count]}} in JSON, then `_FOOTER`. Reading a list is a slice of
+    the segment's file, mapped into memory, where Whoosh's reader unpickles and unzips each
+    block of 128 postings with its positions (most of a first search's time at a hundred
+    times the library's size: README, "Performance")."""
+
+    def __init__(self, view: memoryview, directory: dict[str, dict[str, list[int]]]) -> None:
+        self._view = view
+        self._directory = directory
+
+    def get(self, field: str, term: str) -> tuple[memoryview, memoryview] | None:
+        """The raw document numbers and weights of `term` in `field`, or None."""
+        try:
+            entry = self._directory.get(field, {}).get(term)
+            if entry is None:
+                return None
+            offset, count = (int(n) for n in entry)
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(f"the directory's entry for {term!r} is damaged") from None
+        if offset < 0 or count < 0 or offset + 8 * count > len(self._view):
+            raise ValueError(f"the whole posting list of {term!r} lies past its file")
+        return (self._view[offset:offset + 4 * count],
+                self._view[offset + 4 * count:offset + 8 * count])
+
+
+def posting_arrays(segment: Any, storage: Any) -> PostingArrays | None:
+    """The segment's whole posting lists, or None when it has none readable (an index
+    written before them, by another codec, or a damaged file: Whoosh's blocks are read).
+    The file is mapped from disk, not opened through Whoosh's storage, which copies a
+    file of a compound segment whole into memory."""
+    name = segment.make_filename(ARRAYS_EXT)
+    compound = getattr(storage, "a", None)  # a segment packed in one file: Whoosh's overlay
+    try:
+        if compound is not None and hasattr(compound, "range") and \
+                compound.file_exists(name):
+            path = Path(storage.b.folder) / segment.make_filename(segment.COMPOUND_EXT)
+            start, length = compound.range(name)
+        elif storage.file_exists(name):
+            path = Path(storage.folder) / name
+            start, length = 0, storage.file_length(name)
+        else:
+            return None
+        with path.open("rb") as file:
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mapped)[start:start + length]
+        if len(view) != length or length < _FOOTER.size:
+            return None
+        arrays_end, directory_size, magic, order = _FOOTER.unpack(view[length - _FOOTER.size:])
+        if magic != _ARRAYS_MAGIC or order != sys.byteorder.encode("ascii")[:1] or \
+                arrays_end + directory_size + _FOOTER.size != length:
+            return None
+        directory = json.loads(bytes(view[arrays_end:arrays_end + directory_size]))
+    except (OSError, ValueError, AttributeError, NameError, struct.error) as exc:
+        log.warning("The index's whole posting lists could not be read (%s); its blocks "
+                    "are read instead.", exc)
+        return None
+    if not isinstance(directory, dict):
+        return None
+    return PostingArrays(view, directory)
