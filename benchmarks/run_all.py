@@ -8,7 +8,8 @@ measured in this run beside its reference, since these machines are shared and n
 
 - cold ingest: pages per second of `splib rebuild --offline` from an empty data folder over the
   PDFs of `reports/` (7 long reports), then over those of `pdf/` (86 small files), each beside
-  `recollindex` (Debian `recollcmd`) on the same files (OCR off, as recollindex's default);
+  `recollindex` (Debian `recollcmd`) on the same files (OCR off, as recollindex's default),
+  three times each, alternating: the medians;
   and of both beside `pdftotext` over them one after another (the floor of extraction alone);
 - OCR: pages per second and token F1 of scans made from `reports/` pages, beside `tesseract`
   alone on the same pictures (`benchmarks/ocr.py`);
@@ -52,6 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WRAPPER, arguments, save, stamp  # noqa: E402
 
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+# Cold ingest runs, alternating with recollindex's: the rows give the medians.
+COLD_RUNS = 3
 class Table:
     """Rows of (figure, splib, reference, ratio, goal, met)."""
 
@@ -158,9 +161,10 @@ def cold_ingest(corpora: Path, work: Path, table: Table) -> None:
 
 def cold_ingest_of(name: str, files: Sequence[Path], work: Path,
                    table: Table) -> tuple[float, int]:
-    """One row: `splib rebuild` of `files` (a fresh data folder) beside recollindex on copies
-    of the same files, one after the other. Returns splib's seconds and the peak memory (KB)
-    of its processes."""
+    """One row: `splib rebuild` of `files` (a fresh data folder each time) beside recollindex
+    on copies of the same files (a fresh configuration folder each time), alternating, three
+    times each: the medians. Returns splib's median seconds and the peak memory (KB) of its
+    processes."""
     work.mkdir(parents=True)
     pages = sum(page_count(f) for f in files)
     print(f"cold ingest of {name}: {len(files)} PDFs, {pages} pages", file=sys.stderr)
@@ -168,34 +172,40 @@ def cold_ingest_of(name: str, files: Sequence[Path], work: Path,
     # recollindex reads text layers only (its OCR is off by default): so does splib here; OCR
     # has its own rows.
     write_catalog(catalog, files, ocr=False)
-    usage = work / "cold-usage.json"
-    seconds, _ = timed(lambda: run_splib(["--catalog", str(catalog), "--data",
-                                          str(work / "cold-data"), "rebuild", "--offline"],
-                                         usage))
+    tree = work / "recoll-files"
+    tree.mkdir()
+    for n, f in enumerate(files):
+        shutil.copyfile(f, tree / f"{n}-{f.name}")
+    splib_times: list[float] = []
+    recoll_times: list[float] = []
+    peak = 0
+    for run in range(COLD_RUNS):
+        usage = work / f"cold-usage-{run}.json"
+        seconds, _ = timed(lambda u=usage, r=run: run_splib(  # type: ignore[misc]
+            ["--catalog", str(catalog), "--data", str(work / f"cold-data-{r}"), "rebuild",
+             "--offline"], u))
+        splib_times.append(seconds)
+        own, kids = json.loads(usage.read_text())
+        peak = max(peak, int(own), int(kids))
+        if shutil.which("recollindex"):
+            conf = work / f"recoll-conf-{run}"
+            conf.mkdir()
+            (conf / "recoll.conf").write_text(
+                f"topdirs = {tree}\nindexStemmingLanguages = english\nloglevel = 1\n"
+                "noaspell = 1\nthrTCounts = 2 2 2\n", encoding="utf-8")
+            rseconds, result = timed(lambda c=conf: subprocess.run(  # type: ignore[misc]
+                ["recollindex", "-c", str(c), "-z"], capture_output=True, text=True))
+            if result.returncode == 0:
+                recoll_times.append(rseconds)
+            else:
+                print(f"recollindex failed: {result.stderr[-300:]}", file=sys.stderr)
+    seconds = statistics.median(splib_times)
     splib_rate = pages / seconds
-    own, kids = json.loads(usage.read_text())
-
-    recoll_rate = None
-    if shutil.which("recollindex"):
-        tree = work / "recoll-files"
-        tree.mkdir()
-        for n, f in enumerate(files):
-            shutil.copyfile(f, tree / f"{n}-{f.name}")
-        conf = work / "recoll-conf"
-        conf.mkdir()
-        (conf / "recoll.conf").write_text(
-            f"topdirs = {tree}\nindexStemmingLanguages = english\nloglevel = 1\n"
-            "noaspell = 1\nthrTCounts = 2 2 2\n", encoding="utf-8")
-        rseconds, result = timed(lambda: subprocess.run(
-            ["recollindex", "-c", str(conf), "-z"], capture_output=True, text=True))
-        if result.returncode == 0:
-            recoll_rate = pages / rseconds
-        else:
-            print(f"recollindex failed: {result.stderr[-300:]}", file=sys.stderr)
+    recoll_rate = pages / statistics.median(recoll_times) if recoll_times else None
     table.add(f"cold ingest, {name} ({len(files)} PDFs), OCR off (pages/s)", splib_rate,
               "recollindex", recoll_rate, "pages/s", "≥ 1.0 × recoll",
               None if recoll_rate is None else splib_rate >= recoll_rate)
-    return seconds, int(max(own, kids))
+    return seconds, peak
 
 
 def agreement(corpora: Path, table: Table) -> None:

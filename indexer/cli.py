@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .errors import SplibError
-from .results import SORTS
+from .orders import SORTS
 from .wording import plural
 
 if TYPE_CHECKING:  # the commands import what they use: `splib --help` loads no engine

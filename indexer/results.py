@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # `splib --help` reads SORTS from here and loads nothing else
+from .orders import SORTS
+
+if TYPE_CHECKING:
     from .engine import Facets
     from .snippets import Snippet
 
 __all__ = ["EMPTY_LIBRARY", "SORTS", "Hit", "SearchResults", "Similar"]
-
-# The orders results come in: best first, or by the catalog's date (undated reports last).
-SORTS = ("relevance", "newest", "oldest")
 
 EMPTY_LIBRARY = ("The library has no reports yet: add some with `splib add FILE|FOLDER|URL`, "
                  "then run `splib update`.")
