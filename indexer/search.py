@@ -441,10 +441,16 @@ def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -
     entry = None
     first = None
     tried = 0
+    # Whether the catalog entry matched is known without reading it; a page is read (its
+    # stored text unpacked) only while it may give a snippet. With no pages asked for, only
+    # the best document is read.
+    entry_matched = pages > 0 and any(searcher.is_entry(match.doc) for match in found.matches)
     for match in found.matches:
-        if first is not None and tried >= pages * 3 and \
-                (entry is not None or len(snippets) >= pages):
+        pages_done = len(snippets) >= pages or tried >= pages * 3
+        if first is not None and pages_done and (entry is not None or not entry_matched):
             break
+        if first is not None and pages_done and not searcher.is_entry(match.doc):
+            continue
         doc = searcher.stored(match.doc)
         first = first or doc
         if doc.kind == "entry":

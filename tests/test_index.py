@@ -341,3 +341,29 @@ def test_a_cold_rebuild_starts_its_children_first_and_extracts_the_largest_file_
              for name in ("small", "large", "middle")}
     assert [names.get(item, item) for item in started] == \
         ["child", "index opened", "large", "middle", "small"]
+
+
+def test_a_hit_reads_only_the_pages_it_shows_and_its_summary(
+        make_library: LibraryFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight pages and the summary match: the hit shows the summary and three pages, and
+    reads those four documents, not the five other pages."""
+    from indexer.engine import searching
+
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(make_pdf([f"Page {n}: shelter beds and shelter staff, shelter rules."
+                              for n in range(1, 9)]))
+    lib = make_library([{"id": "long", "title": "A long guide", "path": str(pdf),
+                         "summary": "Where survivors find a shelter."}])
+    lib.rebuild()
+    read: list[int] = []
+    real = searching.WhooshSearcher.stored
+
+    def counted(self: searching.WhooshSearcher, doc: int) -> object:
+        read.append(doc)
+        return real(self, doc)
+
+    monkeypatch.setattr(searching.WhooshSearcher, "stored", counted)
+    (hit,) = lib.search("shelter").results
+    assert [s.page for s in hit.snippets][:1] == [None]  # the summary first
+    assert len([s for s in hit.snippets if s.page is not None]) == 3
+    assert len(read) == 4

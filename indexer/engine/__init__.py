@@ -9,7 +9,8 @@ The rest of splib speaks to it through the small interface below, in its own ter
 - a `Searcher` compiles a query tree of `query.py` (`compile`), or weighted words
   (`weighted`), into an opaque `Query`, and answers one `search(query, where, ...)` with the
   matching reports best first (`Ranked`: each report's matching documents, every matching
-  report's id, the facet counts); it also reads stored documents (`stored`), key terms of
+  report's id, the facet counts); it also reads stored documents (`stored`; whether one is a
+  catalog entry without reading it, `is_entry`), key terms of
   documents (`key_terms`), the statistics of a word (`doc_frequency`, `has_term`) and the
   span of years (`years`).
 
@@ -202,6 +203,8 @@ class Searcher(Protocol):
     def best_passages(self, query: Query, where: Where, count: int) -> list[int]: ...
 
     def stored(self, doc: int) -> Stored: ...
+
+    def is_entry(self, doc: int) -> bool: ...
 
     def report_docs(self, report: str) -> list[int]: ...
 

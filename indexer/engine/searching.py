@@ -45,6 +45,7 @@ from .queries import (
     where_filter,
     whole_lists,
 )
+from .schema import FIELD_DOCS
 from .scoring import LibraryBM25
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class WhooshIndex:
         self.folder = folder
         self.ix = ix
         self._generation: Generation | None = None
+        self._entries: frozenset[int] | None = None
         self._lock = threading.Lock()
         self.frequencies = Frequencies()
         # One Whoosh searcher kept open for the searches of this generation (opening one
@@ -83,12 +85,12 @@ class WhooshIndex:
                 searcher = self._kept.get((b, k1))
                 if searcher is None:
                     searcher = self._kept[(b, k1)] = self._open(b, k1)
-                yield WhooshSearcher(searcher, b, k1, self.generation, self.frequencies)
+                yield WhooshSearcher(searcher, b, k1, self, self.frequencies)
             finally:
                 self._in_use.release()
             return
         with self._open(b, k1) as searcher:
-            yield WhooshSearcher(searcher, b, k1, self.generation, self.frequencies)
+            yield WhooshSearcher(searcher, b, k1, self, self.frequencies)
 
     def _open(self, b: float, k1: float) -> Any:
         try:
@@ -111,6 +113,16 @@ class WhooshIndex:
             return self._generation
 
 
+    def entries(self, reader: Any) -> frozenset[int]:
+        """The numbers of this generation's catalog-entry documents, read once."""
+        with self._lock:
+            if self._entries is None:
+                kind, entry = FIELD_DOCS["summary"]
+                self._entries = frozenset(reader.postings(kind, entry).all_ids()) \
+                    if (kind, entry) in reader else frozenset()
+            return self._entries
+
+
 def _close_all(kept: dict[tuple[float, float], Any]) -> None:
     for searcher in kept.values():
         searcher.close()
@@ -127,19 +139,19 @@ def open_folder(folder: Path) -> WhooshIndex:
 class WhooshSearcher:
     """`engine.Searcher` over a Whoosh searcher."""
 
-    def __init__(self, searcher: Any, b: float, k1: float,
-                 generation: Callable[[Any], Generation], frequencies: Frequencies) -> None:
+    def __init__(self, searcher: Any, b: float, k1: float, index: WhooshIndex,
+                 frequencies: Frequencies) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
         self.b = b
         self.k1 = k1
-        self._generation = generation
+        self._index = index
         self.frequencies = frequencies
 
     @cached_property
     def generation(self) -> Generation:
-        return self._generation(self.reader)
+        return self._index.generation(self.reader)
 
     def _whole_lists(self, q: Any) -> bool:
         """Whether to score `q` over whole posting lists (`arrays.py`): a query of words alone
@@ -380,6 +392,9 @@ class WhooshSearcher:
                       date=f.get("date", ""), url=f.get("url", ""),
                       source=f.get("source", ""), summary=f.get("summary", ""),
                       text=f.get("body", ""), label=f.get("label"), ocr="ocr" in f)
+
+    def is_entry(self, doc: int) -> bool:
+        return doc in self._index.entries(self.reader)
 
     def report_docs(self, report: str) -> list[int]:
         return list(self.searcher.document_numbers(report=report))
