@@ -173,9 +173,10 @@ def cold_ingest_of(name: str, files: Sequence[Path], work: Path,
     # has its own rows.
     write_catalog(catalog, files, ocr=False)
     tree = work / "recoll-files"
-    tree.mkdir()
-    for n, f in enumerate(files):
-        shutil.copyfile(f, tree / f"{n}-{f.name}")
+    if shutil.which("recollindex"):
+        tree.mkdir()
+        for n, f in enumerate(files):
+            shutil.copyfile(f, tree / f"{n}-{f.name}")
     splib_times: list[float] = []
     recoll_times: list[float] = []
     peak = 0

@@ -142,33 +142,8 @@ def _entry(title: str) -> str:
     return f'[[report]]\nid = "a"\ntitle = "{title}"\nsummary = "Shelter."\n'
 
 
-def test_a_library_reads_its_catalog_again_after_any_edit(tmp_path: Path) -> None:
-    """A server keeps the parsed catalog between requests; an edit of the same size whose
-    modification time was set back (as `cp -p` leaves it) is still seen."""
-    path = tmp_path / "catalog.toml"
-    path.write_text(_entry("First"), encoding="utf-8")
-    old = path.stat()
-    os.utime(path, ns=(old.st_atime_ns - 10**10, old.st_mtime_ns - 10**10))
-    lib = Library(catalog=path)
-    assert lib.catalog().get("a").title == "First"
-    assert lib.catalog().get("a").title == "First"  # kept: the times vouch for the file
-    before = path.stat()
-    path.write_text(_entry("Other"), encoding="utf-8")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert path.stat().st_size == before.st_size
-    assert path.stat().st_mtime_ns == before.st_mtime_ns
-    assert lib.catalog().get("a").title == "Other"
-
-
-def test_a_catalog_written_just_before_it_was_read_is_hashed_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Within the racy window the file's times cannot vouch for it: its bytes are read again
-    (and parsed again only if they changed)."""
-    path = tmp_path / "catalog.toml"
-    path.write_text(_entry("First"), encoding="utf-8")
-    lib = Library(catalog=path)
-    first = lib.catalog()
-    assert lib.catalog() is first  # the same bytes: the same catalog, not parsed again
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The paths whose bytes are read from now on."""
     reads: list[Path] = []
     real = Path.read_bytes
 
@@ -177,7 +152,47 @@ def test_a_catalog_written_just_before_it_was_read_is_hashed_again(
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", counted)
+    return reads
+
+
+def test_a_settled_catalog_is_kept_until_any_edit(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server keeps the parsed catalog between requests, not even reading the file while
+    its times vouch for it; an edit of the same size whose modification time was set back
+    (as `cp -p` leaves it) is still seen: its change time moved."""
+    import indexer.library
+
+    monkeypatch.setattr(indexer.library, "RACY_NS", 0)  # every file counts as settled
+    path = tmp_path / "catalog.toml"
+    path.write_text(_entry("First"), encoding="utf-8")
+    lib = Library(catalog=path)
+    first = lib.catalog()
+    assert first.get("a").title == "First"
+    reads = _counting_reads(monkeypatch)
     assert lib.catalog() is first
+    assert reads == []  # kept: the times vouch for the file
+    before = path.stat()
+    path.write_text(_entry("Other"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    assert lib.catalog().get("a").title == "Other"
+    assert reads  # read again
+
+
+def test_a_catalog_written_just_before_it_was_read_is_hashed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the racy window the file's times cannot vouch for it: its bytes are read again
+    (and parsed again only if they changed)."""
+    import indexer.library
+
+    monkeypatch.setattr(indexer.library, "RACY_NS", 10**18)  # every file is racy
+    path = tmp_path / "catalog.toml"
+    path.write_text(_entry("First"), encoding="utf-8")
+    lib = Library(catalog=path)
+    first = lib.catalog()
+    reads = _counting_reads(monkeypatch)
+    assert lib.catalog() is first  # the same bytes: the same catalog, not parsed again
     assert reads == [path]
 
 

@@ -124,6 +124,29 @@ def test_what_stood_for_a_module_while_whoosh_loaded_works_as_the_real_one(
     assert printed.splitlines() == ["urllib.request True", "1 True", "True True"]
 
 
+def test_another_thread_waits_for_the_real_module_while_a_stand_in_stands() -> None:
+    printed = _in_fresh_python(
+        "import sys, threading\n"
+        "from indexer.engine.startup import placeholder\n"
+        "assert 'colorsys' not in sys.modules\n"
+        "done = threading.Event()\n"
+        "stand_in = sys.modules['colorsys'] = placeholder('colorsys', {}, done)\n"
+        "try:\n"
+        "    stand_in.rgb_to_hsv\n"
+        "except AttributeError:\n"
+        "    print('not yet for its own thread')\n"
+        "got = []\n"
+        "reader = threading.Thread(target=lambda: got.append(stand_in.rgb_to_hsv(1, 0, 0)))\n"
+        "reader.start()\n"
+        "reader.join(0.2)\n"
+        "print('waiting' if reader.is_alive() and not got else 'did not wait')\n"
+        "del sys.modules['colorsys']\n"
+        "done.set()\n"
+        "reader.join()\n"
+        "print(got)\n")
+    assert printed.splitlines() == ["not yet for its own thread", "waiting", "[(0.0, 1.0, 1)]"]
+
+
 def test_modules_loaded_before_whoosh_are_left_as_they_are() -> None:
     printed = _in_fresh_python(
         "import urllib.request, asyncio, indexer.engine.searching, whoosh.compat, "
@@ -860,7 +883,9 @@ def test_damaged_whole_lists_cost_nothing_but_time(
     damaged = bytearray(original)
     damaged[start + length - 5] ^= 0xFF
     segment.write_bytes(bytes(damaged))
-    assert _generation_postings(folder, terms) == expected
+    with caplog.at_level("WARNING", logger=arrays.__name__):
+        assert _generation_postings(folder, terms) == expected
+    assert "its end is damaged" in caplog.text
 
     # One directory entry damaged: its offset moved by a few bytes, or its count grown.
     directory = original[start:start + length]

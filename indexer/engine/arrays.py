@@ -170,6 +170,8 @@ class Generation:
     def _whole(self, leaf: Any, field: str, text: str) -> tuple[_Array, _Array] | None:
         """The posting list as the segment keeps it whole (codec.PostingArrays), or None
         (a list of one block, or a segment without them)."""
+        if not hasattr(leaf, "segment"):  # not a segment's reader (another codec's)
+            return None
         segment = leaf.segment()
         key = segment.segment_id()
         with self.lock:

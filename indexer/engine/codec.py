@@ -1,4 +1,5 @@
-"""Whoosh's W3 codec with a leaner commit: the same files, in Whoosh's W3 format.
+"""Whoosh's W3 codec with a leaner commit: the same files, in Whoosh's W3 format, and one
+more, each word's long posting lists whole (`PostingArrays`).
 
 A build's commit (Whoosh writing every term's postings) runs on one core after extraction
 ends, so its cost is a build's tail. Most of a library's terms are rare (five postings each on
@@ -11,12 +12,16 @@ the shared test PDFs), and Whoosh pays per posting and per term in Python:
   nothing to compress: its block comes out of zlib no smaller (74 bytes on average on the
   shared reports, 74 on the test PDFs), and the call costs about 15 us. A block of one
   posting is written as it is; Whoosh's reader reads each block's compression from the
-  block itself.
+  block itself;
+- each block's document numbers and weights were summed up through generators.
 
-Otherwise the files are byte for byte those Whoosh's own codec writes, and they read back the
-same postings (tests). Whoosh keeps a segment's codec in the index's table of contents, so
-this class also opens the indexes it wrote (its lengths then read once per field as well):
-moving or renaming it needs a schema version of its own (`SCHEMA_VERSION`).
+Otherwise Whoosh's files are byte for byte those its own codec writes, and they read back the
+same postings (tests). The file of whole posting lists (`ARRAYS_EXT`, packed into the
+segment's file with the others) is splib's: Whoosh ignores it, and a search reads a long list
+from it in one slice instead of unpickling and unzipping Whoosh's blocks. Whoosh keeps a
+segment's codec in the index's table of contents, so this class also opens the indexes it
+wrote (its lengths then read once per field as well): moving or renaming it needs a schema
+version of its own (`SCHEMA_VERSION`).
 """
 
 from __future__ import annotations
@@ -220,8 +225,8 @@ class PostingArrays:
             offset, count = (int(n) for n in entry)
         except (AttributeError, TypeError, ValueError):
             raise ValueError(f"the directory's entry for {term!r} is damaged") from None
-        if offset < 0 or count < 0 or offset + 8 * count > len(self._view):
-            raise ValueError(f"the whole posting list of {term!r} lies past its file")
+        if offset < 0 or count < 1 or offset + 8 * count > len(self._view):
+            raise ValueError(f"the whole posting list of {term!r} lies past its arrays")
         return (self._view[offset:offset + 4 * count],
                 self._view[offset + 4 * count:offset + 8 * count])
 
@@ -229,8 +234,8 @@ class PostingArrays:
 def posting_arrays(segment: Any, storage: Any) -> PostingArrays | None:
     """The segment's whole posting lists, or None when it has none readable (an index
     written before them, by another codec, or a damaged file: Whoosh's blocks are read).
-    The file is mapped from disk, not opened through Whoosh's storage, which copies a
-    file of a compound segment whole into memory."""
+    The segment's file is mapped from disk, not opened through Whoosh's storage, whose
+    file of a compound segment copies its bytes whole into memory (a BytesIO)."""
     name = segment.make_filename(ARRAYS_EXT)
     compound = getattr(storage, "a", None)  # a segment packed in one file: Whoosh's overlay
     try:
@@ -247,16 +252,17 @@ def posting_arrays(segment: Any, storage: Any) -> PostingArrays | None:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         view = memoryview(mapped)[start:start + length]
         if len(view) != length or length < _FOOTER.size:
-            return None
+            raise ValueError("the file is cut short")
         arrays_end, directory_size, magic, order = _FOOTER.unpack(view[length - _FOOTER.size:])
-        if magic != _ARRAYS_MAGIC or order != sys.byteorder.encode("ascii")[:1] or \
-                arrays_end + directory_size + _FOOTER.size != length:
-            return None
+        if magic != _ARRAYS_MAGIC or arrays_end + directory_size + _FOOTER.size != length:
+            raise ValueError("its end is damaged")
+        if order != sys.byteorder.encode("ascii")[:1]:
+            return None  # written on a machine of the other byte order: not an error
         directory = json.loads(bytes(view[arrays_end:arrays_end + directory_size]))
+        if not isinstance(directory, dict):
+            raise ValueError("its directory is damaged")
     except (OSError, ValueError, AttributeError, NameError, struct.error) as exc:
         log.warning("The index's whole posting lists could not be read (%s); its blocks "
                     "are read instead.", exc)
         return None
-    if not isinstance(directory, dict):
-        return None
-    return PostingArrays(view, directory)
+    return PostingArrays(view[:arrays_end], directory)

@@ -10,16 +10,17 @@ While such a module itself runs, and only then, the module it would load stands 
 placeholder: the names it takes from it at import (`from urllib.request import urlretrieve`)
 or asks it first are functions that do the same without loading it until needed, and reading
 anything else of it loads the real module. Every other import of those modules, before or
-after, gets the real module. `install()` runs when the engine package is imported and costs
-nothing until Whoosh is loaded.
+after, gets the real module; another thread that reads the stand-in meanwhile waits for the
+real one. `install()` runs when the engine package is imported and costs nothing until
+Whoosh is loaded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import sys
+import threading
 import types
 from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec, PathFinder
@@ -48,6 +49,9 @@ def _is_coroutine_function(func: Any) -> bool:
     return "asyncio" in sys.modules and bool(_real("asyncio").iscoroutinefunction(func))
 
 
+# How long another thread waits for a wrapped module's first run (milliseconds, normally).
+WAIT_SECONDS = 30.0
+
 # module whose first run is wrapped -> (the module it would load, the names it takes from it
 # at import or calls first, each standing for a function that does not load it until needed)
 _WRAPPED: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
@@ -57,13 +61,19 @@ _WRAPPED: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
 }
 
 
-def placeholder(name: str, functions: dict[str, Callable[..., Any]]) -> types.ModuleType:
+def placeholder(name: str, functions: dict[str, Callable[..., Any]],
+                done: threading.Event) -> types.ModuleType:
     """A stand-in for module `name`: reading any other attribute of it loads the real
-    module."""
+    module. Another thread that reads one while the stand-in stands in waits for `done`
+    (the wrapped module's first run is over), then reads the real module's."""
     stand_in = types.ModuleType(name)
+    owner = threading.get_ident()
 
     def __getattr__(attribute: str) -> Any:  # a module's __getattr__ (PEP 562)
-        if sys.modules.get(name) is stand_in:  # still standing in: nothing real to ask
+        # Still standing in, asked by the wrapped module itself or past a wait that would
+        # not end: nothing real yet.
+        if sys.modules.get(name) is stand_in and (
+                threading.get_ident() == owner or not done.wait(WAIT_SECONDS)):
             raise AttributeError(f"module {name!r} has no attribute {attribute!r} yet")
         return getattr(_real(name), attribute)
 
@@ -91,31 +101,34 @@ class _Loader:
         if self._loads in sys.modules:
             self._loader.exec_module(module)
             return
-        stand_in = placeholder(self._loads, self._functions)
+        done = threading.Event()
+        stand_in = placeholder(self._loads, self._functions, done)
         sys.modules[self._loads] = stand_in
         try:
             self._loader.exec_module(module)
         finally:
             if sys.modules.get(self._loads) is stand_in:
                 del sys.modules[self._loads]
+            done.set()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
 
 
 class _Finder:
-    """Finds each wrapped module as Python would and wraps its loader, once."""
+    """Finds each wrapped module as Python would and wraps its loader, once. It stays in
+    `sys.meta_path`, answering nothing after that: removing it while another thread's import
+    walks the list could make that import skip the finder after it."""
 
     def __init__(self) -> None:
         self.pending = dict(_WRAPPED)
 
     def find_spec(self, name: str, path: Sequence[str] | None = None,
                   target: types.ModuleType | None = None) -> ModuleSpec | None:
-        if name not in self.pending:
+        wrapped = self.pending.pop(name, None)
+        if wrapped is None:
             return None
-        loads, functions = self.pending.pop(name)
-        if not self.pending:
-            uninstall()
+        loads, functions = wrapped
         spec = PathFinder.find_spec(name, path, target)
         if spec is not None and spec.loader is not None:
             spec.loader = _Loader(spec.loader, loads, functions)  # type: ignore[assignment]
@@ -132,8 +145,3 @@ def install() -> None:
             del _FINDER.pending[name]
     if _FINDER.pending and _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
-
-
-def uninstall() -> None:
-    with contextlib.suppress(ValueError):
-        sys.meta_path.remove(_FINDER)
