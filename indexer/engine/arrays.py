@@ -12,7 +12,9 @@ another order, so a score may differ in its last bit. Any other query (phrases, 
 ranges, exclusions inside) goes through Whoosh as before.
 
 What a generation's documents are (their report, its organisation, year and date, their
-field lengths) is read once per open index and kept with it.
+field lengths) is read once per open index and kept with it. A posting list longer than one
+block is read whole from the segment's own arrays where splib's codec wrote them
+(`codec.PostingArrays`), else from Whoosh's blocks.
 """
 
 from __future__ import annotations
@@ -165,7 +167,6 @@ class Generation:
                 _, (old, _) = self._postings.popitem(last=False)
                 self._kept -= len(old)
         return pair
-
 
     def _whole(self, leaf: Any, field: str, text: str) -> tuple[_Array, _Array] | None:
         """The posting list as the segment keeps it whole (codec.PostingArrays), or None
