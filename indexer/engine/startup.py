@@ -46,7 +46,10 @@ def _is_coroutine_function(func: Any) -> bool:
     asyncio is not loaded. cached_property asks it the first time each property is read."""
     if inspect.iscoroutinefunction(func):
         return True
-    return "asyncio" in sys.modules and bool(_real("asyncio").iscoroutinefunction(func))
+    loaded = sys.modules.get("asyncio")
+    real = getattr(loaded, "iscoroutinefunction", None)
+    # Not loaded, or the stand-in itself (whose answer is this function): nothing marked.
+    return real is not None and real is not _is_coroutine_function and bool(real(func))
 
 
 # How long another thread waits for a wrapped module's first run (milliseconds, normally).
