@@ -115,6 +115,11 @@ def load_catalog(path: Path) -> Catalog:
         ) from None
     except OSError as exc:
         raise CatalogError(f"Cannot read the catalog {path}: {exc.strerror}.") from None
+    return catalog_from_bytes(raw, path)
+
+
+def catalog_from_bytes(raw: bytes, path: Path) -> Catalog:
+    """The catalog file's bytes, as read from `path`, validated (`CatalogError`)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

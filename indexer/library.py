@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .catalog import Catalog, Report, load_catalog, url_problem
+from .catalog import Catalog, Report, catalog_from_bytes, load_catalog, url_problem
 from .engine import Index, IndexGone
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .extract import NOT_A_REPORT_KIND, Document, sniff
@@ -117,8 +117,8 @@ class Library:
         # (the file's identity when its times vouch for it, else None; the catalog; the
         # sha256 of its bytes)
         self._catalog: tuple[tuple[int, ...] | None, Catalog, bytes] | None = None
-        # (the manifest file's inode, size and modification time; its records)
-        self._manifest: tuple[tuple[int, int, int], dict[str, EntryRecord]] | None = None
+        # (the manifest file's identity; its records)
+        self._manifest: tuple[tuple[int, ...], dict[str, EntryRecord]] | None = None
         self._copies: dict[str, SavedCopy] = {}
 
     @property
@@ -152,11 +152,12 @@ class Library:
             if kept is not None and kept[0] is not None and kept[0] == _identity(stat):
                 return kept[1]  # the same file, not written since it was read
             read_at = time.time_ns()
-            digest = hashlib.sha256(self.catalog_path.read_bytes()).digest()
+            raw = self.catalog_path.read_bytes()
         except OSError:
             return load_catalog(self.catalog_path)  # which says what is wrong
+        digest = hashlib.sha256(raw).digest()
         catalog = kept[1] if kept is not None and kept[2] == digest else \
-            load_catalog(self.catalog_path)
+            catalog_from_bytes(raw, self.catalog_path)
         # Timestamps are coarser than writes on some file systems: a file written just before
         # it was read might be written again with the same times, so its bytes are hashed
         # again next time.
@@ -177,7 +178,7 @@ class Library:
             stat = self.store.manifest_path.stat()
         except OSError:
             return self.store.load_manifest()
-        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        key = _identity(stat)
         kept = self._manifest
         if kept is not None and kept[0] == key:
             return kept[1]

@@ -38,11 +38,15 @@ def test_only_the_engine_imports_whoosh() -> None:
     assert [p for p in importers if not p.startswith("indexer/engine/")] == []
 
 
+def _in_fresh_python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
 def test_loading_the_command_line_loads_no_whoosh() -> None:
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, indexer.cli; "
-         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'whoosh'))"],
-        cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    loaded = _in_fresh_python(
+        "import sys, indexer.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'whoosh'))")
     assert loaded == "[]"
 
 
@@ -93,11 +97,6 @@ def test_a_search_loads_no_web_client_nor_asyncio(lib: Library) -> None:
                                  "m in ('urllib.request', 'http.client', 'ssl', 'asyncio')")
     assert "shelter" in printed.lower()
     assert loaded == "[]"
-
-
-def _in_fresh_python(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout.strip()
 
 
 def test_what_stood_for_a_module_while_whoosh_loaded_works_as_the_real_one(

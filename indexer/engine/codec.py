@@ -58,6 +58,9 @@ ARRAYS_EXT = ".pla"
 _ARRAYS_MAGIC = b"splib-pla1"
 # End of the arrays, size of the directory, magic, byte order ("l" or "b").
 _FOOTER = struct.Struct("<QQ10s1s")
+# The arrays' items are written as they are: uint32 numbers and float32 weights where C's
+# unsigned int and float are four bytes (everywhere splib runs; else no file is written).
+_FOUR_BYTE_ARRAYS = array("I").itemsize == 4 and array("f").itemsize == 4
 
 
 class LeanCodec(W3Codec):  # type: ignore[misc]
@@ -174,12 +177,11 @@ class _ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
         self._arrays = self._create_file(ARRAYS_EXT)
         self._directory: dict[str, dict[str, list[int]]] = {}
         self._arrays_end = 0
-        self._whole = array("I").itemsize == 4 and array("f").itemsize == 4
 
     def finish_term(self) -> None:
         super().finish_term()
         blocks = self._postwriter.blocks
-        if len(blocks) < 2 or not self._whole:
+        if len(blocks) < 2 or not _FOUR_BYTE_ARRAYS:
             return
         try:
             term = self._btext.decode("utf-8")
