@@ -76,6 +76,32 @@ def escape_html(text: str) -> str:
     return str(escape(text))
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("ab <>&'\"\x0e\x0f\u00e9")), max_size=40),
+       cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=8))
+def test_a_snippet_is_escaped_piece_by_piece_with_its_words_marked(text: str,
+                                                                   cuts: list[int]) -> None:
+    """The one-call escaping of a snippet gives what escaping each piece apart gives: every
+    piece of text escaped, each matched word in <mark>, a control character that stood for a
+    tag while escaping shown as a space."""
+    from markupsafe import escape
+
+    from indexer.snippets import Snippet
+    from indexer.web import highlight
+
+    ends = sorted({min(c, len(text)) for c in cuts})
+    spans = tuple((a, b) for a, b in zip(ends[::2], ends[1::2], strict=False) if a < b)
+    plain = text.replace("\x0e", " ").replace("\x0f", " ")
+    expected, last = "", 0
+    for start, end in spans:
+        expected += f"{escape(plain[last:start])}<mark>{escape(plain[start:end])}</mark>"
+        last = end
+    expected += str(escape(plain[last:]))
+    shown = str(highlight(Snippet(page=1, label=None, text=text, highlights=spans)))
+    assert shown == expected
+    assert "\x0e" not in shown and "\x0f" not in shown
+
+
 def test_organisation_facet_counts_and_filters(client: Any) -> None:
     html = client.get("/?q=shelter").get_data(as_text=True)
     counts = dict(re.findall(r'<a href="/\?q=shelter&amp;org=[^"]+">([^<]+)</a> '

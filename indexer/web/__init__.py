@@ -27,7 +27,7 @@ from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError,
 from ..extract import EXTENSIONS
 from ..library import Library, SavedCopy
 from ..query import parse_years
-from ..results import SORTS
+from ..results import SORTS, Hit
 from ..search import JSON_MORE_LIKE_THIS
 from ..snippets import Snippet
 from ..wording import SOURCE_WORDS
@@ -124,16 +124,42 @@ class Facet:
     selected: bool
 
 
+# The <mark> tags' stand-ins while a snippet is escaped in one call (escaping each piece
+# apart was a third of a results page's rendering): control characters, which extracted text
+# never holds (normalize.py); one in a catalog's summary shows as a space.
+_MARK, _UNMARK = "\x0e", "\x0f"
+
+
 def highlight(snip: Snippet) -> Markup:
     """The snippet's text, escaped, with its matched words in <mark>."""
     text = snip.text
-    out: list[str] = []
+    if _MARK in text or _UNMARK in text:
+        text = text.replace(_MARK, " ").replace(_UNMARK, " ")  # the same length
+    pieces: list[str] = []
     last = 0
     for start, end in snip.highlights:
-        out += (escape(text[last:start]), "<mark>", escape(text[start:end]), "</mark>")
+        pieces += (text[last:start], _MARK, text[start:end], _UNMARK)
         last = end
-    out.append(escape(text[last:]))
-    return Markup("".join(out))  # every piece of the text escaped above
+    pieces.append(text[last:])
+    escaped = str(escape("".join(pieces)))
+    return Markup(escaped.replace(_MARK, "<mark>").replace(_UNMARK, "</mark>"))
+
+
+def snippet_lines(hit: Hit, copy: SavedCopy | None) -> Markup:
+    """A hit's snippets as the lines of a results page: where each passage is (a link to that
+    page of the saved PDF `copy`, or to the report's address), the passage with its matched
+    words marked, and a warning on a page read by OCR. Built here rather than in the
+    template: a page shows about thirty, and Jinja's work on their pieces was over half the
+    page's rendering."""
+    lines = []
+    for snip in hit.snippets:
+        where = escape(snip.citation or "Summary")
+        target = page_link(hit.id, snip, hit.url, copy) if snip.page is not None else None
+        place = f'<a class="where" href="{escape(target)}">{where}</a>' if target else \
+            f'<span class="where">{where}</span>'
+        ocr = ' <span class="ocr">(read by OCR: may contain errors)</span>' if snip.ocr else ""
+        lines.append(f'<li>{place} <span class="snippet">{highlight(snip)}</span>{ocr}</li>')
+    return Markup("\n".join(lines))
 
 
 def page_link(report_id: str, snip: Snippet, url: str, copy: SavedCopy | None) -> str | None:
@@ -151,7 +177,6 @@ def create_app(lib: Library, title: str = "Report library",
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TRUSTED_HOSTS=trusted_hosts)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.globals.update(library_title=title, sources=SOURCE_WORDS)
 
     @app.after_request
@@ -295,7 +320,7 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
     return {"results": results, "filters": filters, "notes": notes, "sorts": SORTS,
             "org_facets": org_facets, "year_facets": year_facets,
-            "shown_orgs": SHOWN_ORGS, "copies": copies, "page_link": page_link,
+            "shown_orgs": SHOWN_ORGS, "copies": copies, "snippet_lines": snippet_lines,
             "last_page": last_page, "offset": offset,
             "in_report": catalog.find(filters.report) if filters.report else None,
             "link": lambda **changes: "/?" + urlencode(filters.params(q, **changes),
