@@ -13,7 +13,10 @@ the shared test PDFs), and Whoosh pays per posting and per term in Python:
   shared reports, 74 on the test PDFs), and the call costs about 15 us. A block of one
   posting is written as it is; Whoosh's reader reads each block's compression from the
   block itself;
-- each block's document numbers and weights were summed up through generators.
+- each block's document numbers and weights were summed up through generators;
+- each posting and each term went through Whoosh's posting writer, term statistics and
+  terms' table call by call; here a term's postings are gathered, then its blocks and its
+  entry are written at once (`_ArraysFieldWriter.add_postings`).
 
 Otherwise Whoosh's files are byte for byte those its own codec writes, and they read back the
 same postings (tests). The file of whole posting lists (`ARRAYS_EXT`, packed into the
@@ -39,6 +42,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
@@ -46,8 +50,10 @@ from whoosh.codec.whoosh3 import (
     W3FieldWriter,
     W3PerDocReader,
     W3PostingsWriter,
+    W3TermInfo,
 )
-from whoosh.system import pack_int
+from whoosh.filedb.filetables import _lengths
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 log = logging.getLogger(__name__)
@@ -61,6 +67,10 @@ _FOOTER = struct.Struct("<QQ10s1s")
 # The arrays' items are written as they are: uint32 numbers and float32 weights where C's
 # unsigned int and float are four bytes (everywhere splib runs; else no file is written).
 _FOUR_BYTE_ARRAYS = array("I").itemsize == 4 and array("f").itemsize == 4
+# A term's entry in the terms' table (then its postings' offset and size), and the sizes of
+# a key and its value there.
+_TERM_INFO = W3TermInfo._struct
+_KEY_VALUE_SIZES = _lengths
 
 
 class LeanCodec(W3Codec):  # type: ignore[misc]
@@ -135,42 +145,54 @@ class _LeanPostings(W3PostingsWriter):  # type: ignore[misc]
         self.blocks: list[tuple[Any, Any]] = []
 
     def _write_block(self, last: bool = False) -> None:
-        """Whoosh's `W3PostingsWriter._write_block`, the same bytes with less work: the
-        document numbers' differences and the weights' summary taken without generators,
-        one write for the block."""
+        """Whoosh's `W3PostingsWriter._write_block`, the same bytes with less work
+        (`_block`)."""
         ids, weights = self._ids, self._weights
         self.blocks.append((ids, weights))
         postfile = self._postfile
         if not self._blockcount:
             postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        if self._byteids:
-            mini_ids: tuple[Any, ...] = tuple(ids)
-        elif len(ids) == 1:
-            mini_ids = (ids[0],)
-        else:
-            mini_ids = tuple(map(operator.sub, ids, chain((0,), ids)))
-        first = weights[0]
-        if weights.count(first) == len(weights):  # one weight for all: 1.0 is the default
-            mini_weights: Any = None if first == 1.0 else first
-        else:
-            mini_weights = tuple(weights)
-        databytes = pickle.dumps((mini_ids, mini_weights, self._mini_values()), 2)
-        compression = self._compression if len(ids) > 1 or not self.single_as_is else 0
-        if compression:
-            databytes = zlib.compress(databytes, compression)
-        infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
-                                  length_to_byte(self._minlength),
-                                  length_to_byte(self._maxlength)), 2)
-        size = len(infobytes) + len(databytes)
-        postfile.write(pack_int(-size if last else size) + infobytes + databytes)
+        postfile.write(_block(ids, weights, self._maxweight, self._mini_values(),
+                              self._minlength, self._maxlength, self._compression, last,
+                              self._byteids))
         self._blockcount += 1
         self._new_block()
 
 
+def _block(ids: Any, weights: array[float], maxweight: float, values: Any, minlength: int | None,
+           maxlength: int, compression: int, last: bool, byteids: bool = False) -> bytes:
+    """One block of a term's postings as Whoosh's W3 codec writes it (its size, negative for
+    the term's last block, then its summary and its data, pickled): the document numbers'
+    differences and the weights' summary taken without generators. A block of one posting is
+    left uncompressed unless `_LeanPostings.single_as_is` is off."""
+    if byteids:
+        mini_ids: tuple[Any, ...] = tuple(ids)
+    elif len(ids) == 1:
+        mini_ids = (ids[0],)
+    else:
+        mini_ids = tuple(map(operator.sub, ids, chain((0,), ids)))
+    first = weights[0]
+    if weights.count(first) == len(weights):  # one weight for all: 1.0 is the default
+        mini_weights: Any = None if first == 1.0 else first
+    else:
+        mini_weights = tuple(weights)
+    databytes = pickle.dumps((mini_ids, mini_weights, values), 2)
+    if len(ids) == 1 and _LeanPostings.single_as_is:
+        compression = 0
+    if compression:
+        databytes = zlib.compress(databytes, compression)
+    infobytes = pickle.dumps((len(ids), ids[-1], maxweight, compression,
+                              length_to_byte(minlength), length_to_byte(maxlength)), 2)
+    size = len(infobytes) + len(databytes)
+    head: bytes = pack_int(-size if last else size)
+    return head + infobytes + databytes
+
+
 class _ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
-    """Whoosh's term and posting writer that also writes each posting list longer than one
-    block whole, as arrays (`ARRAYS_EXT`, read by `posting_arrays`)."""
+    """Whoosh's term and posting writer, writing each term's postings in one go, that also
+    writes each posting list longer than one block whole, as arrays (`ARRAYS_EXT`, read by
+    `posting_arrays`)."""
 
     def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
@@ -178,19 +200,130 @@ class _ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
         self._directory: dict[str, dict[str, list[int]]] = {}
         self._arrays_end = 0
 
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
+        """Whoosh's loop over the segment's sorted postings (`FieldWriter.add_postings`),
+        each term's postings gathered, then written at once by `_write_term`: the same
+        bytes, without Whoosh's calls per posting and per term, which were most of a
+        build's commit."""
+        if self._codec._inlinelimit > 1:  # postings inlined in the term's entry: Whoosh's way
+            super().add_postings(schema, lengths, items)
+            return
+        length = lengths.doc_field_length if lengths else lambda docnum, fieldname: 0
+        fieldname: str | None = None
+        text: bytes | None = None
+        ids: list[int] = []
+        weights: list[float] = []
+        values: list[bytes] = []
+        sizes: list[int] = []
+        for name, btext, docnum, weight, value in items:
+            if docnum == -1:  # Whoosh's mark of a word for its spelling graph: no posting
+                continue
+            if btext != text or name != fieldname:
+                if text is not None:
+                    self._write_term(ids, weights, values, sizes)
+                if name != fieldname:
+                    if fieldname is not None:
+                        if name < fieldname:
+                            raise OutOfOrderError(f"Field {fieldname!r} .. {name!r}")
+                        self.finish_field()
+                    self.start_field(name, schema[name])
+                    fieldname = name
+                elif text is not None and btext < text:
+                    raise OutOfOrderError(f"Term {name}:{text!r} .. {name}:{btext!r}")
+                text = self._btext = btext
+                ids, weights, values, sizes = [], [], [], []
+            ids.append(docnum)
+            weights.append(weight)
+            values.append(value)
+            sizes.append(length(docnum, name))
+        if text is not None:
+            self._write_term(ids, weights, values, sizes)
+        if fieldname is not None:
+            self.finish_field()
+
+    def _write_term(self, ids: list[int], weights: list[float], values: list[bytes],
+                    sizes: list[int]) -> None:
+        """One term's postings: its blocks in the postings file and its entry in the terms'
+        table, as `W3PostingsWriter` and `W3TermInfo` write them (statistics taken in the
+        same order, so that their floating-point sums are the same), and its list whole when
+        it takes more than one block."""
+        start = self._postfile.tell()
+        limit = self._codec._blocklimit
+        fixed = self._format.fixed_value_size()
+        count = len(ids)
+        all_ids, all_weights = array("I", ids), array("f", weights)
+        total = 0.0
+        minlength: int | None = None
+        maxlength = 0
+        maxweight: float = 0
+        written = [WHOOSH3_HEADER_MAGIC]
+        for first in range(0, count, limit):
+            end = first + limit
+            block_ids, block_weights = all_ids[first:end], all_weights[first:end]
+            # Whoosh keeps a block's non-empty values and lengths only.
+            block_values = [v for v in values[first:end] if v]
+            lengths = [n for n in sizes[first:end] if n]
+            heaviest = max(weights[first:end])
+            block_max = heaviest if heaviest > 0 else 0
+            block_min = min(lengths) if lengths else None
+            block_longest = max(lengths) if lengths else 0
+            if fixed is None or fixed < 0:
+                mini_values: Any = tuple(block_values)
+            elif fixed == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(block_values)
+            written.append(_block(block_ids, block_weights, block_max, mini_values, block_min,
+                                  block_longest, self._codec._compression, end >= count))
+            # W3TermInfo.add_block's statistics, in its order.
+            total += sum(block_weights)
+            if block_min is not None:  # (a field without lengths has none in any block)
+                minlength = block_min if minlength is None else min(minlength, block_min)
+            maxlength = max(maxlength, block_longest)
+            maxweight = max(maxweight, block_max)
+        postings = b"".join(written)
+        self._postfile.write(postings)
+        entry = _TERM_INFO.pack(False, total, count,
+                                0 if minlength is None else length_to_byte(minlength),
+                                length_to_byte(maxlength), maxweight, ids[0], ids[-1])
+        self._add_entry(entry + pack_long(start) + pack_int(len(postings)))
+        if count > limit:
+            self._write_whole(all_ids, all_weights)
+
+    def _add_entry(self, entry: bytes) -> None:
+        """The current term's entry into the terms' table: Whoosh's `OrderedHashWriter.add`
+        in one write."""
+        table = self._tindex
+        key = pack_ushort(self._fieldid) + self._btext
+        if key <= table.lastkey:
+            raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+        position = table.dbfile.tell()
+        table.index.append(position)
+        table.dbfile.write(_KEY_VALUE_SIZES.pack(len(key), len(entry)) + key + entry)
+        hashed = table.hashfn(key)
+        table.buckets[hashed & 255].append((hashed, position))
+        table.lastkey = key
+
     def finish_term(self) -> None:
+        """Whoosh's way (`add_postings` when postings are inlined)."""
         super().finish_term()
         blocks = self._postwriter.blocks
-        if len(blocks) < 2 or not _FOUR_BYTE_ARRAYS:
-            return
-        try:
-            term = self._btext.decode("utf-8")
-        except UnicodeDecodeError:  # a numeric field's term: never read whole
+        if len(blocks) < 2:
             return
         ids, weights = array("I"), array("f")
         for block_ids, block_weights in blocks:
             ids.extend(block_ids)
             weights.extend(block_weights)
+        self._write_whole(ids, weights)
+
+    def _write_whole(self, ids: array[int], weights: array[float]) -> None:
+        """The current term's whole posting list, into the arrays file and its directory."""
+        if not _FOUR_BYTE_ARRAYS:
+            return
+        try:
+            term = self._btext.decode("utf-8")
+        except UnicodeDecodeError:  # a numeric field's term: never read whole
+            return
         self._arrays.write(ids.tobytes())
         self._arrays.write(weights.tobytes())
         self._directory.setdefault(self._fieldname, {})[term] = [self._arrays_end, len(ids)]
