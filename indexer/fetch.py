@@ -58,6 +58,21 @@ class _OriginFailed(FetchError):
     """The origin has no copy for us; an archived one may do."""
 
 
+def local_unchanged(report: Report, previous: SourceRecord | None, store: Store) -> bool:
+    """Whether `report`'s local file is the one read into `previous`: the same path, size
+    and modification time (it was not touched since), its copy still in the store. A file
+    that cannot be looked at is not unchanged: reading it tells why."""
+    if report.path is None or previous is None or previous.origin != "path" or \
+            previous.url != str(report.path):
+        return False
+    try:
+        stat = report.path.stat()
+    except OSError:
+        return False
+    return previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns and \
+        store.has_source(previous.sha256)
+
+
 class Fetcher:
     """Fetches catalog entries into a `Store`."""
 
@@ -110,13 +125,10 @@ class Fetcher:
         """Read a catalog entry's local `path` into the store."""
         assert report.path is not None
         try:
-            stat = report.path.stat()
-            unchanged = previous is not None and previous.origin == "path" and \
-                previous.url == str(report.path) and previous.size == stat.st_size and \
-                previous.mtime_ns == stat.st_mtime_ns
-            if unchanged and previous is not None and self.store.has_source(previous.sha256):
-                # Same size and modification time: the file was not touched since it was read.
+            if local_unchanged(report, previous, self.store):
+                assert previous is not None
                 return Fetched(record=previous)
+            stat = report.path.stat()
             data = report.path.read_bytes()
         except FileNotFoundError:
             raise FetchError(f"local file not found: {report.path}; fix `path` in the catalog") \

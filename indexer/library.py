@@ -647,8 +647,10 @@ class Library:
             self.store.sweep_unfinished()
             records = self.store.load_manifest()
             mode = _mode(refetch, offline)
-            stale = [r for r in catalog if _needs_ingest(r, records, mode)]
-            records = self._ingest(stale, mode, jobs, progress, records) if stale else records
+            stale = [r for r in catalog if _needs_ingest(r, records, mode, self.store)]
+            removed = any(catalog.find(k) is None for k in records)  # left the manifest too
+            records = self._ingest(stale, mode, jobs, progress, records) \
+                if stale or removed else records
             builder = IndexBuilder(self.store)
             planned = plan(catalog, records)
             changes = builder.changes(planned)
@@ -774,13 +776,19 @@ def _mode(refetch: bool, offline: bool) -> FetchMode:
     return FetchMode.ALL if refetch else FetchMode.MISSING
 
 
-def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMode) -> bool:
+def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMode,
+                  store: Store) -> bool:
     """Whether `update` must fetch or extract `report` again."""
     from .extract.ocr import OcrSettings
+    from .fetch import local_unchanged
     from .ingest import wants_fetch
 
     record = records.get(report.id)
-    if wants_fetch(report, record, mode):
+    if report.path is not None:
+        # A local file is looked at on every update: read again only when it changed.
+        if not local_unchanged(report, record.source if record else None, store):
+            return True
+    elif wants_fetch(report, record, mode):
         return True
     # A password added to the catalog, or a newer extractor, needs the text again; a cached
     # failure under the same key is read back cheaply.

@@ -234,6 +234,49 @@ def test_update_notices_a_changed_local_file(library: Library, tmp_path: Path) -
     assert "wi-training" not in ids(library, "farms")
 
 
+def test_update_reads_again_only_the_local_files_that_changed(
+        library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local file is looked at (size, modification time) on every update and read again
+    only when it changed; one that vanished is reported, its last copy kept."""
+    import os
+
+    from indexer.fetch import Fetcher
+
+    read: list[str] = []
+    real = Fetcher.read_path
+
+    def counted(self: Fetcher, report: object, previous: object) -> object:
+        read.append(report.id)  # type: ignore[attr-defined]
+        return real(self, report, previous)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Fetcher, "read_path", counted)
+    assert library.update(offline=True).reindexed is False
+    assert read == []
+    # Touched, not changed: read again, found the same, nothing indexed again.
+    guide = tmp_path / "guide.pdf"
+    stat = guide.stat()
+    os.utime(guide, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert library.update(offline=True).reindexed is False
+    assert read == ["hhs-guide"]
+    assert library.update(offline=True).reindexed is False
+    assert read == ["hhs-guide"]
+    (tmp_path / "article.html").unlink()
+    library.update(offline=True)
+    assert read == ["hhs-guide", "housing-article"]
+    status = {s.id: s for s in library.status()}["housing-article"]
+    assert status.state == "text" and "local file not found" in (status.error or "")
+
+
+def test_update_forgets_removed_entries_when_nothing_else_changed(library: Library) -> None:
+    catalog = library.catalog_path
+    text = catalog.read_text()
+    start = text.index('[[report]]\nid = "atest-book"')
+    catalog.write_text(text[:start])
+    assert "atest-book" in library.store.load_manifest()
+    library.update(offline=True)
+    assert "atest-book" not in library.store.load_manifest()
+
+
 def test_show_entry_and_pages(library: Library) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["show", "hhs-guide", "--page", "3"], obj=library)
