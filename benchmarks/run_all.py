@@ -9,7 +9,7 @@ measured in this run beside its reference, since these machines are shared and n
 - cold ingest: pages per second of `splib rebuild --offline` from an empty data folder over the
   PDFs of `reports/` (7 long reports), then over those of `pdf/` (86 small files), each beside
   `recollindex` (Debian `recollcmd`) on the same files (OCR off, as recollindex's default),
-  three times each after one run not counted, alternating: the medians;
+  five times each after one run not counted, alternating: the medians;
   and of both beside `pdftotext` over them one after another (the floor of extraction alone);
 - OCR: pages per second and token F1 of scans made from `reports/` pages, beside `tesseract`
   alone on the same pictures (`benchmarks/ocr.py`);
@@ -53,8 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WRAPPER, arguments, save, stamp  # noqa: E402
 
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
-# Cold ingest runs, alternating with recollindex's: the rows give the medians.
-COLD_RUNS = 3
+# Cold ingest runs, alternating with recollindex's: the rows give the medians (single runs of
+# the same code swung from 0.66 to 0.95 of recollindex between two CI runs: the more runs,
+# the steadier the median).
+COLD_RUNS = 5
 class Table:
     """Rows of (figure, splib, reference, ratio, goal, met)."""
 
@@ -162,8 +164,8 @@ def cold_ingest(corpora: Path, work: Path, table: Table) -> None:
 def cold_ingest_of(name: str, files: Sequence[Path], work: Path,
                    table: Table) -> tuple[float, int]:
     """One row: `splib rebuild` of `files` (a fresh data folder each time) beside recollindex
-    on copies of the same files (a fresh configuration folder each time), alternating, three
-    times each: the medians. Returns splib's median seconds and the peak memory (KB) of its
+    on copies of the same files (a fresh configuration folder each time), alternating,
+    COLD_RUNS times each: the medians. Returns splib's median seconds and the peak memory (KB) of its
     processes."""
     work.mkdir(parents=True)
     pages = sum(page_count(f) for f in files)
