@@ -785,8 +785,10 @@ def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMo
 
     record = records.get(report.id)
     if report.path is not None:
-        # A local file is looked at on every update: read again only when it changed.
-        if not local_unchanged(report, record.source if record else None, store):
+        # A local file is looked at on every update: read again when it changed, or when it
+        # could not be read last time (its error goes once it can).
+        if record is None or record.fetch_error or \
+                not local_unchanged(report, record.source, store):
             return True
     elif wants_fetch(report, record, mode):
         return True

@@ -260,11 +260,19 @@ def test_update_reads_again_only_the_local_files_that_changed(
     assert read == ["hhs-guide"]
     assert library.update(offline=True).reindexed is False
     assert read == ["hhs-guide"]
-    (tmp_path / "article.html").unlink()
+    article = tmp_path / "article.html"
+    kept, stat = article.read_bytes(), article.stat()
+    article.unlink()
     library.update(offline=True)
     assert read == ["hhs-guide", "housing-article"]
     status = {s.id: s for s in library.status()}["housing-article"]
     assert status.state == "text" and "local file not found" in (status.error or "")
+    # Put back as it was: read again, and its error goes.
+    article.write_bytes(kept)
+    os.utime(article, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    library.update(offline=True)
+    assert read == ["hhs-guide", "housing-article", "housing-article"]
+    assert {s.id: s for s in library.status()}["housing-article"].error is None
 
 
 def test_update_forgets_removed_entries_when_nothing_else_changed(library: Library) -> None:
