@@ -165,8 +165,8 @@ def cold_ingest_of(name: str, files: Sequence[Path], work: Path,
                    table: Table) -> tuple[float, int]:
     """One row: `splib rebuild` of `files` (a fresh data folder each time) beside recollindex
     on copies of the same files (a fresh configuration folder each time), alternating,
-    COLD_RUNS times each: the medians. Returns splib's median seconds and the peak memory (KB) of its
-    processes."""
+    COLD_RUNS times each: the medians. Returns splib's median seconds and the peak memory
+    (KB) of its processes."""
     work.mkdir(parents=True)
     pages = sum(page_count(f) for f in files)
     print(f"cold ingest of {name}: {len(files)} PDFs, {pages} pages", file=sys.stderr)

@@ -648,9 +648,12 @@ class Library:
             records = self.store.load_manifest()
             mode = _mode(refetch, offline)
             stale = [r for r in catalog if _needs_ingest(r, records, mode, self.store)]
-            removed = any(catalog.find(k) is None for k in records)  # left the manifest too
-            records = self._ingest(stale, mode, jobs, progress, records) \
-                if stale or removed else records
+            if stale:
+                records = self._ingest(stale, mode, jobs, progress, records)
+            elif any(catalog.find(k) is None for k in records):
+                # Entries removed from the catalog leave the manifest too (as in _ingest).
+                records = {k: v for k, v in records.items() if catalog.find(k) is not None}
+                self.store.save_manifest(records)
             builder = IndexBuilder(self.store)
             planned = plan(catalog, records)
             changes = builder.changes(planned)
@@ -799,7 +802,9 @@ def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMo
     if record.extract_retry:
         return True  # its text lacks pages for a reason that may have passed
     ocr = OcrSettings(languages=report.languages, enabled=report.ocr)
-    return record.text_key != Store.text_key(record.source.sha256, report.password, ocr)
+    key = Store.text_key(record.source.sha256, report.password, ocr)
+    # Its kept text gone (deleted, or found damaged when read and removed): extracted again.
+    return record.text_key != key or not store.has_text(key)
 
 
 def _may_extract(report: Report, record: EntryRecord | None, mode: FetchMode) -> bool:

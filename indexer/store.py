@@ -234,13 +234,20 @@ class Store:
         loaded = self.load_text(record.text_key)
         return loaded if isinstance(loaded, Document) else None
 
+    def _text_path(self, key: str) -> Path:
+        return self.texts / f"{key}.json"
+
+    def has_text(self, key: str) -> bool:
+        """Whether an extraction is kept under `key` (not whether it reads back whole)."""
+        return self._text_path(key).is_file()
+
     def load_text(self, key: str) -> Document | ExtractionError | None:
         """The cached extraction for `key`: a document, a remembered error, or None.
 
         A cache file whose checksum does not match (a torn or corrupted file) is removed and
         reported as missing, so the source is extracted again.
         """
-        path = self.texts / f"{key}.json"
+        path = self._text_path(key)
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -273,7 +280,7 @@ class Store:
         # Not forced to disk: a file a power cut tore fails its checksum when read and the
         # source is extracted again (an fsync for each report cost a cold ingest of many
         # small files a tenth of its time, each extraction child waiting for it).
-        write_atomic(self.texts / f"{key}.json",
+        write_atomic(self._text_path(key),
                      hashlib.sha256(body).hexdigest().encode() + b"\n" + body, durable=False)
 
     # -- manifest --------------------------------------------------------------------------

@@ -275,6 +275,21 @@ def test_update_reads_again_only_the_local_files_that_changed(
     assert {s.id: s for s in library.status()}["housing-article"].error is None
 
 
+def test_update_extracts_again_a_text_whose_kept_copy_is_gone(library: Library) -> None:
+    """The file unchanged, its extracted text deleted from the data folder: the next update
+    extracts it again, and an edit of the entry afterwards still finds its pages."""
+    key = library.store.load_manifest()["wi-training"].text_key
+    assert key and library.store.has_text(key)
+    (library.store.texts / f"{key}.json").unlink()
+    library.update(offline=True)
+    assert library.store.has_text(key)
+    catalog = library.catalog_path
+    catalog.write_text(catalog.read_text().replace("Training for Law Enforcement",
+                                                   "Training for patrol"))
+    assert library.update(offline=True).changes.changed == ("wi-training",)  # type: ignore[union-attr]
+    assert ids(library, "restaurants") == ["wi-training"]
+
+
 def test_update_forgets_removed_entries_when_nothing_else_changed(library: Library) -> None:
     catalog = library.catalog_path
     text = catalog.read_text()
