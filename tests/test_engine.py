@@ -679,10 +679,11 @@ def test_the_index_is_written_as_whoosh_alone_writes_it(
     from whoosh.codec.whoosh3 import W3Codec
     from whoosh.fields import TEXT
 
-    from indexer.engine.codec import LeanCodec, _LeanPostings
+    from indexer.engine import codec
+    from indexer.engine.codec import LeanCodec
     from indexer.engine.textanalyzer import IndexedText
 
-    monkeypatch.setattr(_LeanPostings, "single_as_is", False)
+    monkeypatch.setattr(codec, "SINGLE_AS_IS", False)
     folders = _write_ways(_cranfield_documents(corpora), {
         "whoosh": (W3Codec, TEXT.index), "lean codec": (LeanCodec, TEXT.index),
         "one-loop fields": (W3Codec, IndexedText.index), "ours": (LeanCodec, IndexedText.index),

@@ -49,7 +49,6 @@ from whoosh.codec.whoosh3 import (
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
-    W3PostingsWriter,
     W3TermInfo,
 )
 from whoosh.filedb.filetables import _lengths
@@ -82,10 +81,6 @@ class LeanCodec(W3Codec):  # type: ignore[misc]
     def field_writer(self, storage: Any, segment: Any) -> Any:
         return _ArraysFieldWriter(self, storage, segment)
 
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
-        return _LeanPostings(dbfile, blocklimit=self._blocklimit, byteids=byteids,
-                             compression=self._compression, inlinelimit=self._inlinelimit)
-
 
 class _LengthsOnce(W3PerDocReader):  # type: ignore[misc]
     """The per-document reader a commit asks for each posting's field length: each field's
@@ -110,66 +105,18 @@ class _LengthsOnce(W3PerDocReader):  # type: ignore[misc]
         return [_LENGTHS[b] for b in reader]
 
 
-class _LeanPostings(W3PostingsWriter):  # type: ignore[misc]
-    """Whoosh's posting writer without its checks of each posting's types, writing a block
-    of one posting uncompressed."""
-
-    # A block of one posting is left uncompressed (False: compressed as Whoosh does).
-    single_as_is = True
-
-    _maxweight: float
-    _minlength: int | None
-    _maxlength: int
-    _compression: int
-
-    def add_posting(self, id_: Any, weight: float, vbytes: bytes,
-                    length: int | None = None) -> None:
-        if len(self._ids) >= self._blocklimit:
-            self._write_block()
-        self._ids.append(id_)
-        self._weights.append(weight)
-        if weight > self._maxweight:
-            self._maxweight = weight
-        if vbytes:
-            self._values.append(vbytes)
-        if length:
-            if self._minlength is None or length < self._minlength:
-                self._minlength = length
-            if length > self._maxlength:
-                self._maxlength = length
-
-    def start_postings(self, format_: Any, terminfo: Any) -> None:
-        super().start_postings(format_, terminfo)
-        # This term's blocks' document numbers and weights (each block starts new arrays, so
-        # these are references, not copies).
-        self.blocks: list[tuple[Any, Any]] = []
-
-    def _write_block(self, last: bool = False) -> None:
-        """Whoosh's `W3PostingsWriter._write_block`, the same bytes with less work
-        (`_block`)."""
-        ids, weights = self._ids, self._weights
-        self.blocks.append((ids, weights))
-        postfile = self._postfile
-        if not self._blockcount:
-            postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        postfile.write(_block(ids, weights, self._maxweight, self._mini_values(),
-                              self._minlength, self._maxlength, self._compression, last,
-                              self._byteids))
-        self._blockcount += 1
-        self._new_block()
+# A block of one posting is written as it is (False: compressed, as Whoosh does).
+SINGLE_AS_IS = True
 
 
-def _block(ids: Any, weights: array[float], maxweight: float, values: Any, minlength: int | None,
-           maxlength: int, compression: int, last: bool, byteids: bool = False) -> bytes:
+def _block(ids: array[int], weights: array[float], maxweight: float, values: Any,
+           minlength: int | None, maxlength: int, compression: int, last: bool) -> bytes:
     """One block of a term's postings as Whoosh's W3 codec writes it (its size, negative for
     the term's last block, then its summary and its data, pickled): the document numbers'
     differences and the weights' summary taken without generators. A block of one posting is
-    left uncompressed unless `_LeanPostings.single_as_is` is off."""
-    if byteids:
-        mini_ids: tuple[Any, ...] = tuple(ids)
-    elif len(ids) == 1:
-        mini_ids = (ids[0],)
+    left uncompressed unless `SINGLE_AS_IS` is off."""
+    if len(ids) == 1:
+        mini_ids: tuple[Any, ...] = (ids[0],)
     else:
         mini_ids = tuple(map(operator.sub, ids, chain((0,), ids)))
     first = weights[0]
@@ -178,7 +125,7 @@ def _block(ids: Any, weights: array[float], maxweight: float, values: Any, minle
     else:
         mini_weights = tuple(weights)
     databytes = pickle.dumps((mini_ids, mini_weights, values), 2)
-    if len(ids) == 1 and _LeanPostings.single_as_is:
+    if len(ids) == 1 and SINGLE_AS_IS:
         compression = 0
     if compression:
         databytes = zlib.compress(databytes, compression)
@@ -204,10 +151,8 @@ class _ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
         """Whoosh's loop over the segment's sorted postings (`FieldWriter.add_postings`),
         each term's postings gathered, then written at once by `_write_term`: the same
         bytes, without Whoosh's calls per posting and per term, which were most of a
-        build's commit."""
-        if self._codec._inlinelimit > 1:  # postings inlined in the term's entry: Whoosh's way
-            super().add_postings(schema, lengths, items)
-            return
+        build's commit. (Whoosh's codec can also inline a rare term's postings in its entry;
+        that option, off by default, fails in Whoosh 2.7 itself, and is not written here.)"""
         length = lengths.doc_field_length if lengths else lambda docnum, fieldname: 0
         fieldname: str | None = None
         text: bytes | None = None
@@ -303,18 +248,6 @@ class _ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
         hashed = table.hashfn(key)
         table.buckets[hashed & 255].append((hashed, position))
         table.lastkey = key
-
-    def finish_term(self) -> None:
-        """Whoosh's way (`add_postings` when postings are inlined)."""
-        super().finish_term()
-        blocks = self._postwriter.blocks
-        if len(blocks) < 2:
-            return
-        ids, weights = array("I"), array("f")
-        for block_ids, block_weights in blocks:
-            ids.extend(block_ids)
-            weights.extend(block_weights)
-        self._write_whole(ids, weights)
 
     def _write_whole(self, ids: array[int], weights: array[float]) -> None:
         """The current term's whole posting list, into the arrays file and its directory."""
