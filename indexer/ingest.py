@@ -19,7 +19,7 @@ from .errors import ExtractionError, FetchError
 from .extract import Document
 from .extract.isolate import WorkerPool
 from .extract.ocr import OcrSettings, PageProgress, no_page_progress
-from .fetch import Fetcher
+from .fetch import Fetcher, local_unchanged
 from .store import EntryRecord, Store, now_iso
 from .wording import plural
 
@@ -132,10 +132,15 @@ def _outcome(report: Report, record: EntryRecord) -> str:
     return f"{report.id}, {status.state.replace('-', ' ')}"
 
 
-def wants_fetch(report: Report, record: EntryRecord | None, mode: FetchMode) -> bool:
+def wants_fetch(report: Report, record: EntryRecord | None, mode: FetchMode,
+                store: Store) -> bool:
     """Whether `report` goes to its source this run."""
     if report.path is not None:
-        return True  # a local file is re-read every time: cheap, and edits are noticed
+        # A local file is looked at every time and read again when it changed (or its copy
+        # in `store` is gone), or when it could not be read last time (its error goes once
+        # it can).
+        return record is None or bool(record.fetch_error) or \
+            not local_unchanged(report, record.source, store)
     if not report.url or mode is FetchMode.NONE:
         return False
     if mode is FetchMode.ALL or record is None or record.source is None:
@@ -165,7 +170,7 @@ class Ingester:
                    mode: FetchMode) -> EntryRecord:
         """Fetch (as `mode` says) and extract one entry; never raises for a bad source."""
         record = record or EntryRecord()
-        if wants_fetch(report, record, mode):
+        if wants_fetch(report, record, mode, self.store):
             try:
                 if report.path is not None:
                     fetched = self.fetcher.read_path(report, record.source)

@@ -26,7 +26,15 @@ from .engine import Index, IndexGone
 from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
 from .extract import NOT_A_REPORT_KIND, Document, sniff
 from .results import SORTS, SearchResults, Similar
-from .store import EntryRecord, Store, disk_error, open_current, read_meta, write_atomic
+from .store import (
+    EntryRecord,
+    SourceRecord,
+    Store,
+    disk_error,
+    open_current,
+    read_meta,
+    write_atomic,
+)
 from .wording import plural
 
 if TYPE_CHECKING:  # the rest is loaded by the commands that use it: a search loads none of it
@@ -650,9 +658,7 @@ class Library:
             stale = [r for r in catalog if _needs_ingest(r, records, mode, self.store)]
             if stale:
                 records = self._ingest(stale, mode, jobs, progress, records)
-            elif any(catalog.find(k) is None for k in records):
-                # Entries removed from the catalog leave the manifest too (as in _ingest).
-                records = {k: v for k, v in records.items() if catalog.find(k) is not None}
+            elif _forget_removed(records, catalog):
                 self.store.save_manifest(records)
             builder = IndexBuilder(self.store)
             planned = plan(catalog, records)
@@ -703,10 +709,7 @@ class Library:
         try:
             ingester = Ingester(self.store, fetcher, pool)
             current = records if records is not None else self.store.load_manifest()
-            known = {r.id for r in self.catalog()}
-            # Entries dropped from the catalog leave the manifest too.
-            for stale in [k for k in current if k not in known]:
-                del current[stale]
+            _forget_removed(current, self.catalog())
             return ingester.ingest(reports, current, mode, jobs, progress, on_done)
         except OSError as exc:
             raise disk_error(exc, "saving fetched files") from None
@@ -779,21 +782,21 @@ def _mode(refetch: bool, offline: bool) -> FetchMode:
     return FetchMode.ALL if refetch else FetchMode.MISSING
 
 
+def _forget_removed(records: dict[str, EntryRecord], catalog: Catalog) -> bool:
+    """Drop from `records` the entries the catalog no longer has; whether there were any."""
+    removed = [k for k in records if catalog.find(k) is None]
+    for report_id in removed:
+        del records[report_id]
+    return bool(removed)
+
+
 def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMode,
                   store: Store) -> bool:
     """Whether `update` must fetch or extract `report` again."""
-    from .extract.ocr import OcrSettings
-    from .fetch import local_unchanged
     from .ingest import wants_fetch
 
     record = records.get(report.id)
-    if report.path is not None:
-        # A local file is looked at on every update: read again when it changed, or when it
-        # could not be read last time (its error goes once it can).
-        if record is None or record.fetch_error or \
-                not local_unchanged(report, record.source, store):
-            return True
-    elif wants_fetch(report, record, mode):
+    if wants_fetch(report, record, mode, store):
         return True
     # A password added to the catalog, or a newer extractor, needs the text again; a cached
     # failure under the same key is read back cheaply.
@@ -801,8 +804,7 @@ def _needs_ingest(report: Report, records: dict[str, EntryRecord], mode: FetchMo
         return False
     if record.extract_retry:
         return True  # its text lacks pages for a reason that may have passed
-    ocr = OcrSettings(languages=report.languages, enabled=report.ocr)
-    key = Store.text_key(record.source.sha256, report.password, ocr)
+    key = _text_key(report, record.source)
     # Its kept text gone (deleted, or found damaged when read and removed): extracted again.
     return record.text_key != key or not store.has_text(key)
 
@@ -811,15 +813,22 @@ def _may_extract(report: Report, record: EntryRecord | None, mode: FetchMode) ->
     """Whether a rebuild is likely to extract `report`'s file: not read yet, or its text not
     kept under its present key. (A guess that only decides whether extraction children start
     early: a local file edited since is found when it is read.)"""
-    from .extract.ocr import OcrSettings
     from .ingest import FetchMode
 
     if record is None or record.source is None:
         return report.path is not None or (bool(report.url) and mode is not FetchMode.NONE)
     if record.extract_error:
         return record.extract_retry
+    return record.text_key != _text_key(report, record.source)
+
+
+def _text_key(report: Report, source: SourceRecord) -> str:
+    """The key `report`'s text from `source` is kept under with the catalog's present
+    password and OCR settings."""
+    from .extract.ocr import OcrSettings
+
     ocr = OcrSettings(languages=report.languages, enabled=report.ocr)
-    return record.text_key != Store.text_key(record.source.sha256, report.password, ocr)
+    return Store.text_key(source.sha256, report.password, ocr)
 
 
 def _meta_pages(current: Path | None) -> int:
