@@ -5,10 +5,12 @@
 
 Pages of `reports/` with a text layer of at least 200 characters (spread over the files) are
 rendered to grey pictures at `--dpi`, as a scanner would make them, and wrapped as one
-image-only PDF. splib extracts it (`Library.extract`: a worker process, PDFium rendering,
-Tesseract a page at a time, no cache) and `tesseract` reads the same pictures alone, one
-process per page, in the same run. Both are scored by token F1 against the pages' own text
-layer (the corpora README's metric) and timed in pages per second.
+image-only PDF (Pillow keeps grey pictures in a PDF as JPEG). splib extracts it
+(`Library.extract`: a worker process, PDFium rendering, Tesseract a page at a time, no cache)
+and `tesseract` reads the same pictures alone, as the PDF holds them (each page's JPEG, taken
+out of the file unchanged), one process per page, in the same run. Both are scored by token
+F1 against the pages' own text layer (the corpora README's metric) and timed in pages per
+second.
 
 `--sweep` is how splib's rendering resolution (`extract/ocr.py`, DPI) was chosen: each sampled
 page is rendered at 150, 200 and 300 dpi and read by Tesseract (one thread, as splib runs it)
@@ -68,6 +70,24 @@ def render(pages: list[tuple[Path, int, str]], dpi: int) -> list[Any]:
     return images
 
 
+def pictures_of(scan: Path, folder: Path) -> list[Path]:
+    """Each page's picture as `scan` holds it (its JPEG's bytes, unchanged): what splib reads
+    from the file, so that both read the same pixels."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    files = []
+    document = pdfium.PdfDocument(scan)
+    try:
+        for n in range(len(document)):
+            picture = next(document[n].get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)))
+            picture.extract(folder / f"page-{n}")
+            files.append(next(folder.glob(f"page-{n}.*")))
+    finally:
+        document.close()
+    return files
+
+
 def run(corpora: Path, count: int, dpi: int) -> dict[str, Any]:
     if not shutil.which("tesseract"):
         return {**stamp(), "error": "tesseract is not installed (apt-get install tesseract-ocr)"}
@@ -80,10 +100,7 @@ def run(corpora: Path, count: int, dpi: int) -> dict[str, Any]:
         buffer = io.BytesIO()
         images[0].save(buffer, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
         scan.write_bytes(buffer.getvalue())
-        files = []
-        for n, image in enumerate(images):
-            files.append(folder / f"page-{n}.png")
-            image.save(files[-1], dpi=(dpi, dpi))
+        files = pictures_of(scan, folder)
 
         lib = Library(catalog=folder / "catalog.toml", data=folder / "data")
         started = time.monotonic()
