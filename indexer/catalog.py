@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -243,7 +244,9 @@ def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Repor
         topics=tuple(t.strip() for t in table.get("topics", [])),
         url=url,
         links=tuple(table.get("links", [])),
-        path=(base / path_value) if path_value else None,
+        # Absolute and without `..`: the same file however the catalog was named (a relative
+        # --catalog here, SPLIB_CATALOG there), so an update does not take it for another.
+        path=Path(os.path.abspath(base / path_value)) if path_value else None,
         password=table.get("password", ""),
         languages=languages,
         ocr=table.get("ocr", True),

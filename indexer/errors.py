@@ -45,6 +45,10 @@ class IndexMissingError(SplibError):
     """There is no index to search yet."""
 
 
+class IndexDamagedError(SplibError):
+    """The index's files cannot be read (cut short, overwritten): a rebuild makes them again."""
+
+
 class BusyError(SplibError):
     """Another rebuild or update holds the data folder's lock."""
 

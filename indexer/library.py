@@ -11,11 +11,14 @@ import errno
 import hashlib
 import logging
 import os
+import pickle
 import re
 import shutil
+import struct
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +26,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .catalog import Catalog, Report, catalog_from_bytes, load_catalog, url_problem
 from .engine import Index, IndexGone
-from .errors import ExtractionError, FetchError, IndexMissingError, QueryError, SplibError
+from .errors import (
+    ExtractionError,
+    FetchError,
+    IndexDamagedError,
+    IndexMissingError,
+    QueryError,
+    SplibError,
+    brief,
+)
 from .extract import NOT_A_REPORT_KIND, Document, sniff
 from .results import SORTS, SearchResults, Similar
 from .store import (
@@ -56,6 +67,10 @@ PLACES = ("refer", "copy", "move")  # where `add` leaves a file: where it is, or
 FILES_FOLDER = "files"  # beside the catalog: the reports `add --copy/--move` keeps
 INBOX_FOLDER = "inbox"  # beside the catalog: files dropped here are added by `update`
 _T = TypeVar("_T")
+# What reading an index whose files were cut short or overwritten raises (Whoosh unpickles,
+# inflates and unpacks them): told as a damaged index, not as a failure of splib.
+UNREADABLE = (EOFError, OSError, ValueError, IndexError, KeyError, struct.error, zlib.error,
+              pickle.UnpicklingError)
 
 
 # Saved copies kept per process by source hash (a few hundred bytes each).
@@ -298,14 +313,29 @@ class Library:
                 self.catalog()  # a missing or invalid catalog first: rebuild needs a valid one
                 raise
             except (IndexGone, FileNotFoundError):
-                with self._opening:
-                    if self._open is not None:
-                        self._open[1].close()
-                    self._open = None
+                self._forget_index()
                 if attempt == 2:
                     raise SplibError("The index kept changing during the search (rebuilds "
                                      "running back to back?); try again.") from None
+            except SplibError:
+                raise
+            except UNREADABLE as exc:
+                log.debug("reading the index failed", exc_info=True)
+                self._forget_index()  # opened again after the rebuild
+                raise IndexDamagedError(
+                    f"The index in {self.store.root} could not be read ({type(exc).__name__}: "
+                    f"{brief(exc, 120)}): its files are damaged. Run `splib rebuild` to build "
+                    "it again from the kept text (nothing is fetched again); if this happens "
+                    "again after it, it is a bug in splib: run the command with -v and "
+                    "report it.") from None
         raise AssertionError("unreachable")
+
+    def _forget_index(self) -> None:
+        """Close the kept index: the next search opens the live one."""
+        with self._opening:
+            if self._open is not None:
+                self._open[1].close()
+            self._open = None
 
     def _index(self) -> Index:
         """The live index, opened once and again only when a rebuild or update swapped it."""

@@ -6,11 +6,13 @@ that named Python types, a data file that turned into "a bug"); each failed befo
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -424,3 +426,45 @@ def test_what_to_run_next_names_the_catalog(built: Path, tmp_path: Path) -> None
                      cwd=tmp_path)
     assert searched.returncode == 1
     assert f"Run `splib --catalog {other / 'catalog.toml'} rebuild` first." in searched.stderr
+
+
+def test_a_damaged_index_says_rebuild_and_a_rebuild_mends_it(built: Path,
+                                                            tmp_path: Path) -> None:
+    from indexer.web import create_app
+
+    folder = copy_library(built, tmp_path)
+    live = (folder / ".splib" / "index" / "CURRENT").read_text(encoding="utf-8").strip()
+    for segment in (folder / ".splib" / "index" / live).glob("*.seg"):
+        with segment.open("r+b") as handle:  # cut short, as a full disk or a bad copy leaves it
+            handle.truncate(1000)
+    found = splib("--catalog", "catalog.toml", "search", "shelter", cwd=folder)
+    assert found.returncode == 1
+    assert "could not be read" in found.stderr and "damaged" in found.stderr
+    assert "`splib --catalog catalog.toml rebuild`" in found.stderr
+    assert "This is a bug" not in found.stderr and "Traceback" not in found.stderr
+    # Whoosh leaves the file of a segment it failed to open for the collector to close.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        client = create_app(Library(catalog=folder / "catalog.toml")).test_client()
+        page = client.get("/", query_string={"q": "shelter"})
+        assert page.status_code == 503 and "damaged" in page.get_data(as_text=True)
+        api = client.get("/api/search", query_string={"q": "shelter"})
+        assert api.status_code == 503 and "damaged" in api.get_json()["error"]
+        gc.collect()
+    assert splib("--catalog", "catalog.toml", "rebuild", cwd=folder).returncode == 0
+    again = splib("--catalog", "catalog.toml", "search", "shelter", cwd=folder)
+    assert again.returncode == 0 and "Guide to shelter for survivors" in again.stdout
+
+
+def test_naming_the_catalog_another_way_changes_nothing(built: Path, tmp_path: Path) -> None:
+    """A cron job names the catalog by its full path, a person by a relative one: the files
+    are the same files, and an update has nothing to do."""
+    folder = copy_library(built, tmp_path)
+    assert splib("--catalog", "catalog.toml", "update", cwd=folder).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for args, env in ((["update"], {"SPLIB_CATALOG": str(folder / "catalog.toml")}),
+                      (["--catalog", "../lib/../lib/catalog.toml", "update"], {})):
+        done = splib(*args, cwd=elsewhere, env=env)
+        assert done.returncode == 0, done.stderr
+        assert "Nothing changed" in done.stderr, done.stderr

@@ -23,7 +23,14 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..engine import Facets
-from ..errors import CatalogError, IndexMissingError, NotFoundError, QueryError, SplibError
+from ..errors import (
+    CatalogError,
+    IndexDamagedError,
+    IndexMissingError,
+    NotFoundError,
+    QueryError,
+    SplibError,
+)
 from ..extract import EXTENSIONS
 from ..library import Library, SavedCopy
 from ..query import parse_years
@@ -333,9 +340,9 @@ _quoted = lru_cache(maxsize=512)(quote_plus)
 
 
 def _status(exc: SplibError) -> int:
-    """503 for what the server must fix (no index yet, a catalog it cannot read), 400 for what
-    the request asked (a query it cannot read)."""
-    return 503 if isinstance(exc, (IndexMissingError, CatalogError)) else 400
+    """503 for what the server must fix (no index yet or a damaged one, a catalog it cannot
+    read), 400 for what the request asked (a query it cannot read)."""
+    return 503 if isinstance(exc, (IndexMissingError, IndexDamagedError, CatalogError)) else 400
 
 
 def _int(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
