@@ -156,6 +156,8 @@ def search(index: Index, query: str, limit: int = 10, pages: int = 3, org: str |
         glossary = load_acronyms(folder)
         parsed = None if cleaned.pasted else parse(text)
         question = None if parsed is None else question_words(parsed, ranking)
+        if parsed is not None and question is None:
+            parsed = short_question(parsed, text, ranking)
         # A keyword query's answer depends on how many reports were asked for (those with
         # some of the words fill a page short of those with all); any-word queries' do not.
         size = wanted if parsed is not None and question is None else None
@@ -362,6 +364,35 @@ def question_words(parsed: Parsed, ranking: Ranking = RANKING) -> list[Word | Ph
             found.append(leaf)
             unquoted += isinstance(leaf, Word)
     return found if unquoted >= ranking.question_words else None
+
+
+# The words a question in plain English begins with.
+ASKING = frozenset("""
+    what how who whom whose where when why which is are was were do does did can could should
+    would will may might must has have had
+    """.split())  # noqa: SIM905 (a word list reads better as words)
+
+
+def short_question(parsed: Parsed, text: str, ranking: Ranking = RANKING) -> Parsed:
+    """A short question ("what is a T visa?", "who answers the hotline?") as the keywords it
+    asks about: its question words set aside, as a long question's are, when it ends with a
+    question mark or begins with a word that asks, and words are left. A word in capitals
+    is kept (WHO, IS; not I); quoted phrases and named fields are kept."""
+    if parsed.operators:
+        return parsed
+    nodes = parsed.node.nodes if isinstance(parsed.node, AllOf) else (parsed.node,)
+    words = text.split(maxsplit=1)
+    if not (text.rstrip().endswith("?") or (words and words[0].lower() in ASKING)):
+        return parsed
+
+    def asks(node: Node) -> bool:
+        return isinstance(node, Word) and node.field is None and node.text.lower() in \
+            ranking.skip and not (node.text.isupper() and len(node.text) > 1)
+
+    kept = tuple(node for node in nodes if not asks(node))
+    if not kept or len(kept) == len(nodes):
+        return parsed
+    return replace(parsed, node=kept[0] if len(kept) == 1 else AllOf(kept))
 
 
 def _loosen(node: Node) -> Node | None:

@@ -73,6 +73,30 @@ def test_question_marks_and_brackets_are_text(lib: Library) -> None:
         [(h.id, round(h.score, 6)) for h in plain.results]
 
 
+@pytest.mark.parametrize(("asked", "keywords"), [
+    ("what is a T visa?", "T visa"), ("Who answers the hotline?", "answers hotline"),
+    ("how do I apply for T-Visas", "apply T-Visas"), ("what is DMST", "DMST")])
+def test_a_short_question_is_searched_for_what_it_asks(lib: Library, asked: str,
+                                                       keywords: str) -> None:
+    """Its question words are set aside, as a long question's are: "what" is not required."""
+    found, plain = lib.search(asked), lib.search(keywords)
+    assert found.results and not found.fallback
+    assert [(h.id, round(h.score, 6)) for h in found.results] == \
+        [(h.id, round(h.score, 6)) for h in plain.results]
+
+
+def test_a_short_question_keeps_what_is_not_a_question_word(lib: Library) -> None:
+    from indexer.search import short_question
+
+    for typed in ("WHO guidelines?", "shelters for whom", '"what is" housing?', "housing -what?",
+                  "what is it?"):
+        assert short_question(parse(typed), typed) == parse(typed), typed
+    # Nothing asks in a keyword query without a question mark or a word that asks first.
+    assert short_question(parse("housing what"), "housing what") == parse("housing what")
+    assert short_question(parse("Can I get housing"), "Can I get housing").node == \
+        AllOf((Word("get"), Word("housing")))
+
+
 def test_a_colon_inside_a_sentence_is_text(lib: Library) -> None:
     found = lib.search("Requests: shelters for survivors in rural counties")
     assert found.results and found.results[0].id == "visas"
