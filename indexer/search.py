@@ -36,6 +36,7 @@ from .engine.analysis import text_terms
 from .errors import QueryError
 from .query import (
     MAX_PASTE_CHARS,
+    QUESTION_WORDS,
     AllOf,
     AnyOf,
     Glossary,
@@ -66,16 +67,6 @@ log = logging.getLogger(__name__)
 KEPT_REPORTS = 1000
 # Similar reports listed per result in the JSON of `splib search --json` and /api/search.
 JSON_MORE_LIKE_THIS = 3
-# Words that give a question its form, not its subject.
-QUESTION_WORDS = frozenset(
-    """
-    a about also an and any are as at be been being but by can could did do does done for
-    from had has have how i if in into is it its may me might more most much must my no not
-    of on or other our should so some such than that the their them then there these they
-    this those to upon us was we were what when where which while who whom whose why will
-    with within without would you your
-    """.split()  # noqa: SIM905 (a word list reads better as words)
-)
 
 
 @dataclass(frozen=True)

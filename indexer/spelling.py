@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from .engine import FIELD_BOOSTS, TEXT_FIELDS, EngineQueryError, Searcher, Where
 from .engine.analysis import stem
 from .errors import QueryError
-from .query import Node, Phrase, Word, parse
+from .query import QUESTION_WORDS, Node, Phrase, Word, parse
 from .words import Vocabulary, near, starting
 
 log = logging.getLogger(__name__)
 
+# Where a word the library writes may be: its text, and its catalog's names ("HHS").
+WRITTEN_IN = (*TEXT_FIELDS, "org", "author")
 # Words a fuzzy or prefix term may expand to; past this the query is too vague to help.
 MAX_EXPANSIONS = 200
 # ... and all of a query's together (300 `xy*` would otherwise be 60,000 terms per field).
@@ -48,33 +51,52 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
     """Typed words the library never writes, each with the written word it most likely
     meant: within two edits, the closer and the more often written first, and not one that
     stems as the typed word does ("trafficing" -> "trafficking", although its stem
-    "traffic" is a word: "traffic" would search the same stem)."""
+    "traffic" is a word: "traffic" would search the same stem). A word typed in capitals is
+    an acronym, not a typo (SIJS is not "six"); an English word is not one either, although
+    the library never writes it ("staying" is not "stating"); and a word that only gives a
+    sentence its form ("has", "the") is no one's subject, so never a correction."""
     fixes: dict[str, str] = {}
     for node in nodes:
         if not isinstance(node, Word) or node.prefix or node.edits \
-                or node.field not in (None, *TEXT_FIELDS):
+                or node.field not in (None, *TEXT_FIELDS) or node.text.isupper():
             continue
         typed = node.text.lower()
         if len(typed) < 3 or not typed.isalpha() or typed in fixes:
             continue
-        if vocabulary.count(typed) or any(searcher.has_term(f, typed) for f in TEXT_FIELDS):
+        if vocabulary.count(typed) or any(searcher.has_term(f, typed) for f in WRITTEN_IN):
             continue  # a word the library writes is not a typo: it may be the subject
         own = stem(typed)
         best: tuple[float, str] | None = None
         for distance in (1, 2):
             for word in near(vocabulary, typed, distance, 1, 20):
                 count = vocabulary.count(word)
-                if stem(word) == own:  # it would search what was typed
-                    continue
+                if stem(word) == own or word in QUESTION_WORDS:
+                    continue  # it would search what was typed, or nothing
                 # A second edit must be ten times as common to beat a first.
                 score = count / (10 ** (distance - 1))
                 if best is None or (score, word) > best:
                     best = (score, word)
             if best is not None:
                 break
-        if best is not None:
+        # An English word is no typo, even one the library never writes ("staying").
+        if best is not None and not is_english(typed):
             fixes[typed] = best[1]
     return fixes
+
+
+@lru_cache(maxsize=1)
+def _english() -> Callable[[str], bool]:
+    """Whether a lower-case word is an English word (pyspellchecker's list of 160,000 words,
+    each written at least 50 times in its sources: common misspellings are not in it).
+    Loaded the first time a typed word would get a correction, about 0.15 s."""
+    from spellchecker import SpellChecker
+
+    words = SpellChecker(language="en", distance=1).word_frequency
+    return words.__contains__
+
+
+def is_english(word: str) -> bool:
+    return _english()(word)
 
 
 def replace_words(text: str, fixes: dict[str, str]) -> str:

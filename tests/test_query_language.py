@@ -163,6 +163,30 @@ def test_a_misspelling_whose_stem_is_a_word_still_gets_did_you_mean(lib: Library
     assert asked.results[0].id == "acronym-only"
 
 
+def test_did_you_mean_leaves_acronyms_and_offers_no_function_words(lib: Library) -> None:
+    """A word in capitals the library never writes is an acronym it lacks, not a typo; and
+    "has" or "the" is nobody's subject."""
+    for typed in ("DCF", "SIJS screening", "HHS visas"):
+        assert lib.search(typed).suggestion is None, typed
+    assert lib.search("hhs").suggestion is None  # not "has"
+    assert lib.search("shelterz").suggestion == "shelters"  # a typo still gets one
+
+
+def test_did_you_mean_leaves_english_words_the_library_lacks(tmp_path: Path) -> None:
+    """A library that writes "stating" and "time" but never "staying" or "twice": a case
+    note's ordinary words are not typos of its words, a misspelling still is."""
+    (tmp_path / "notes.pdf").write_bytes(make_pdf([
+        "Letters stating the facts of each case, one at a time, for shelters and housing."]))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": "notes", "title": "Case notes", "summary": "", "path": "notes.pdf"}])
+    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    for typed in ("youth staying in shelters", "moved twice this year, needs housing now",
+                  "what letters do survivors need when staying in shelters twice a year"):
+        assert library.search(typed).suggestion is None, typed
+    assert library.search("leters stating facts").suggestion == "letters stating facts"
+
+
 def test_acronyms_are_learned_from_the_text_and_searched_both_ways(lib: Library) -> None:
     short = lib.search("DMST")
     assert {"acronym-only", "defines", "long-only"} <= {h.id for h in short.results}
