@@ -14,7 +14,7 @@ from conftest import ARTICLE, make_html, make_pdf
 import indexer.extract.pdf as pdf_module
 from indexer import ExtractionError, Library, Limits
 from indexer.cli import main
-from indexer.extract import HTML, PDF, TEXT, extract_bytes, sniff
+from indexer.extract import HTML, NOT_A_REPORT_KIND, PDF, TEXT, extract_bytes, sniff
 from indexer.extract.normalize import normalize_text
 
 PAGES = [
@@ -137,7 +137,25 @@ def test_type_is_sniffed_from_bytes_not_names() -> None:
     assert sniff(b"Plain words") == TEXT
     assert sniff(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR") == "image/png"  # read by OCR
     with pytest.raises(ExtractionError, match="binary"):
-        sniff(b"PK\x03\x04" + bytes(range(32)) * 8)  # a zip archive
+        sniff(b"\x00\x01\x02\x03" + bytes(range(32)) * 8)  # a program, a database...
+
+
+def test_archives_of_text_are_refused(tmp_path: Path) -> None:
+    """A zip or tar of text files stored as they are reads mostly as text: refused by their
+    first bytes, with what they are."""
+    import tarfile
+    import zipfile
+
+    note = tmp_path / "note.txt"
+    note.write_text("Shelter intake notes. " * 200, encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w", zipfile.ZIP_STORED) as archive:
+        archive.write(note, "note.txt")
+    with tarfile.open(tmp_path / "notes.tar", "w") as archive:
+        archive.add(note, "note.txt")
+    for name, what in (("notes.zip", "a ZIP archive"), ("notes.tar", "a tar archive")):
+        with pytest.raises(ExtractionError, match=f"not a PDF.*{what}") as refused:
+            sniff((tmp_path / name).read_bytes())
+        assert refused.value.kind == NOT_A_REPORT_KIND
 
 
 def test_normalization() -> None:

@@ -130,6 +130,11 @@ def sniff(data: bytes) -> str:
         for marker in (b"<html", b"<head", b"<body", b"<title", b"<meta", b"<div", b"<p>")
     ):
         return HTML
+    for magic, what in ARCHIVES:
+        if head.startswith(magic) or (magic == b"ustar" and head[257:262] == magic):
+            raise ExtractionError(
+                f"{NOT_A_REPORT} (it is {what}); point the entry's `url` or `path` at the "
+                "report itself, or save it as PDF", kind=NOT_A_REPORT_KIND)
     if _binary_share(data[:4096]) > 0.1 and not _looks_utf16(head):
         raise ExtractionError(
             f"{NOT_A_REPORT} (it holds binary data, such as an archive or a program); point "
@@ -138,6 +143,18 @@ def sniff(data: bytes) -> str:
     return TEXT
 
 
+# Files that begin as these are no report, however much of them reads as text (a zip of text
+# files stored uncompressed, a tar of them): each file's first bytes as its format defines.
+ARCHIVES = (
+    (b"PK\x03\x04", "a ZIP archive, or a Word, Excel or PowerPoint file, which are ZIP archives"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\xfd7zXZ\x00", "an XZ archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Word, Excel or Outlook file"),
+    (b"\x7fELF", "a program"),
+    (b"ustar", "a tar archive"),  # at offset 257
+)
 _CONTROL_BYTES = frozenset(range(0x09)) | frozenset(range(0x0E, 0x20))
 
 
