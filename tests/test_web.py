@@ -319,6 +319,28 @@ def test_a_broken_catalog_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     assert api.status_code == 503 and "catalog" in json.loads(api.data)["error"]
 
 
+def test_a_catalog_broken_while_serving_leaves_search_working(tmp_path: Path) -> None:
+    """The keeper's typo in the catalog: the search page answers from the index as last
+    built, as the JSON API does, and says why the catalog is not used."""
+    from conftest import GUIDE, make_pdf, write_catalog
+
+    (tmp_path / "guide.pdf").write_bytes(make_pdf(GUIDE))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": "guide", "title": "Guide", "summary": "Housing.", "path": "guide.pdf"}])
+    lib = Library(catalog=catalog, data=tmp_path / "data")
+    lib.rebuild(offline=True)
+    client = create_app(lib).test_client()
+    catalog.write_text(catalog.read_text(encoding="utf-8") + "id = \n", encoding="utf-8")
+    page = client.get("/?q=housing")
+    html = unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and hit_ids(html) == ["guide"]
+    assert "the catalog cannot be read now" in html and "not valid TOML" in html
+    inside = client.get("/?q=housing&report=guide")
+    assert inside.status_code == 200 and "needs the catalog; all reports were searched" in unescape(
+        inside.get_data(as_text=True))
+    assert client.get("/api/search?q=housing").status_code == 200
+
+
 def test_xss_text_is_in_the_fixture(lib: Library) -> None:
     # The probe is only a probe if the page text really carries the markup.
     doc = lib.show("xss-probe").document

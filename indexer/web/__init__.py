@@ -22,6 +22,7 @@ from flask import Flask, Response, abort, render_template, request, send_file
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from ..catalog import Catalog
 from ..engine import Facets
 from ..errors import (
     CatalogError,
@@ -301,11 +302,20 @@ def create_app(lib: Library, title: str = "Report library",
 
 
 def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
-    """Search with the page's filters; the results and the facets' counts."""
-    catalog = lib.catalog()
+    """Search with the page's filters; the results and the facets' counts. A catalog that
+    cannot be read (a typo while its keeper edits it) does not stop the search: the index
+    as last built answers, and the page says why the catalog is not used."""
     notes: list[str] = []
-    if filters.report and catalog.find(filters.report) is None:
-        notes.append(f"The catalog has no report {filters.report!r}; all reports were searched.")
+    try:
+        catalog: Catalog | None = lib.catalog()
+    except CatalogError as exc:
+        catalog = None
+        notes.append(f"These results come from the index as it was last built: the catalog "
+                     f"cannot be read now, and the library's keeper must fix it ({exc})")
+    if filters.report and (catalog is None or catalog.find(filters.report) is None):
+        notes.append("Searching inside one report needs the catalog; all reports were searched."
+                     if catalog is None else f"The catalog has no report {filters.report!r}; "
+                     "all reports were searched.")
         filters = replace(filters, report=None)
     years = filters.years
     offset = (filters.page - 1) * PAGE_SIZE
@@ -323,13 +333,13 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     org_facets = [Facet(name, n, name == filters.org) for name, n in counted.organization]
     year_facets = [Facet(str(y), n, years is not None and years[0] <= y <= years[1])
                    for y, n in counted.year]
-    copies = lib.saved_copies(h.id for h in results.results)
+    copies = lib.saved_copies(h.id for h in results.results) if catalog is not None else {}
     last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
     return {"results": results, "filters": filters, "notes": notes, "sorts": SORTS,
             "org_facets": org_facets, "year_facets": year_facets,
             "shown_orgs": SHOWN_ORGS, "copies": copies, "snippet_lines": snippet_lines,
             "last_page": last_page, "offset": offset,
-            "in_report": catalog.find(filters.report) if filters.report else None,
+            "in_report": catalog.find(filters.report) if filters.report and catalog else None,
             "link": lambda **changes: "/?" + urlencode(filters.params(q, **changes),
                                                        quote_via=_quoted)}
 
