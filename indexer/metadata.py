@@ -55,6 +55,9 @@ COLUMN_GAP = 2.5
 # Characters measured per page: a cover or a summary page holds a few thousand; a page with
 # more is a table or a hostile file, and its first characters say what there is to say.
 MAX_PAGE_CHARS = 20_000
+# A title is short: the longest in the seed listing has 13 words, in the shared corpora's
+# reports 11; a block of the cover's largest type more than twice that is body text.
+LONGEST_TITLE = 30  # words
 # An organisation line is short: a name, not a sentence that mentions an office.
 MAX_ORG_WORDS = 14
 # A date on a line of its own, give or take a few words ("Published 2016",
@@ -328,7 +331,7 @@ def _guess_pdf(data: bytes, password: str) -> Guess:
         cover_lines = reader.lines(cover) if cover is not None else []
         title_block = _cover_title(cover_lines)
         title = _plausible_title(meta.get("Title", "")) or (
-            _block_text(title_block) if title_block else "")
+            _titled(_block_text(title_block)) if title_block else "")
         organization, authors = _author_field(meta.get("Author", ""))
         if not organization and cover_lines:
             organization = _cover_organization(cover_lines, title_block)
@@ -377,9 +380,15 @@ _PLACEHOLDER = re.compile(
     r"report|draft|pdf|unknown|none)[\s_-]*\d*$", re.IGNORECASE)
 
 
+def _titled(text: str) -> str:
+    """`text` if it is no longer than a title, else "": a page of body text in one size has
+    no larger type, and all of it would be taken for the title."""
+    return text if len(text.split()) <= LONGEST_TITLE else ""
+
+
 def _plausible_title(title: str) -> str:
     """The metadata title when it reads like a title, else ""."""
-    title = _clean(title)
+    title = _titled(_clean(title))
     if _letters(title) < 3 or _TOOL_PREFIX.match(title) or _FILE_NAME.search(title):
         return ""
     if _PLACEHOLDER.match(title) or "\\" in title or title.startswith("/"):
@@ -495,6 +504,8 @@ def _organization_line(text: str) -> bool:
     if not 1 <= len(words) <= MAX_ORG_WORDS or (re.search(r"[.!?]$", text) and not re.search(
             r"\b(Inc|Ltd|Co|U\.S)\.$", text)):
         return False
+    if not text[0].isalnum() or words[-1].lower() in _SMALL_WORDS:
+        return False  # a bullet's line ("• Mail: ..."), or a name cut short ("Department of")
     if sum(ch.isdigit() for ch in text) > 2 or not _has_org_word(text, capitalised=True):
         return False
     capitalised = [w for w in words if w.lower() not in _SMALL_WORDS]

@@ -131,6 +131,23 @@ def test_implausible_metadata_titles_give_way_to_the_cover(title: str) -> None:
     assert guess_pdf(report_pdf(title=title)).title == "Serving Survivors of Labor Trafficking"
 
 
+def test_a_page_of_body_text_is_no_title() -> None:
+    """A file with no cover (a letter, a memo: one size of type throughout) has no larger
+    type than its body text, and its first page is not its title; nor is a paragraph in the
+    metadata's title. Without a title, `splib add` names the entry after the file."""
+    words = (RUNNING_TEXT + " " + SUMMARY_FIRST).split()
+    body = [Text(" ".join(words[n:n + 10]), 11, 700 - 14 * n // 10)
+            for n in range(0, len(words), 10)]
+    assert guess_pdf(build_pdf([body])).title == ""
+    assert guess_pdf(build_pdf([body], title=SUMMARY_FIRST)).title == ""
+    # A long title of the field's own, set in one size, is still its title.
+    long = "Addressing the Needs of Victims of Human Trafficking: Challenges, Barriers, and " \
+        "Promising Practices, prepared for the Office of the Assistant Secretary"
+    first, second = long.split(" Promising")
+    assert guess_pdf(build_pdf([[Text(first, 11, 700), Text("Promising" + second, 11, 686)]])) \
+        .title == long
+
+
 def test_person_list_in_metadata_author_becomes_authors() -> None:
     found = guess_pdf(report_pdf(author="Jane Doe; John Smith"))
     assert found.authors == ("Jane Doe", "John Smith")
@@ -219,6 +236,12 @@ def test_contents_page_is_no_summary() -> None:
 def test_subtitle_is_no_organisation() -> None:
     cover = [Text("Safe Homes", 34, 560, bold=True),
              Text("Housing Services for Survivors: A Guide for Police", 16, 500)]
+    assert guess_pdf(build_pdf([cover])).organization == ""
+
+
+@pytest.mark.parametrize("line", ["• Mail: U.S. Department of Labor", "U.S. Department of"])
+def test_a_bullet_or_a_name_cut_short_is_no_organisation(line: str) -> None:
+    cover = [Text("Safe Homes", 34, 560, bold=True), Text(line, 12, 700)]
     assert guess_pdf(build_pdf([cover])).organization == ""
 
 
