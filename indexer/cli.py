@@ -11,7 +11,7 @@ import functools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 import click
 
@@ -37,11 +37,7 @@ class SplibGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SplibError as exc:
-            message = str(exc)
-            if _is_library(ctx.obj):  # commands to run next, as this person must
-                message = message.replace("`splib ", "`" + _command(ctx.obj, "").rstrip()
-                                          + " ") if "--catalog" not in message else message
-            raise click.ClickException(message) from None
+            raise click.ClickException(_as_typed(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-done was kept.", err=True)
             ctx.exit(130)
@@ -131,7 +127,7 @@ def _json(data: object, **options: Any) -> str:
     return json.dumps(data, **options)
 
 
-def _is_library(obj: object) -> bool:
+def _is_library(obj: object) -> TypeGuard[Library]:
     library = sys.modules.get(f"{__package__}.library")
     return library is not None and isinstance(obj, library.Library)
 
@@ -151,15 +147,21 @@ def pass_library(f: _F) -> _F:
 
 def _command(lib: Library, args: str) -> str:
     """A splib command as this person must type it: with --catalog unless it is the default
-    or comes from SPLIB_CATALOG."""
+    or comes from SPLIB_CATALOG, and with --data unless the data folder is the catalog's own
+    or comes from SPLIB_DATA."""
     import os
-
-    catalog = str(lib.catalog_path)
-    if catalog in ("corpus/catalog.toml", os.environ.get("SPLIB_CATALOG", "")):
-        return f"splib {args}"
     import shlex
 
-    return f"splib --catalog {shlex.quote(catalog)} {args}"
+    from .library import default_data
+
+    options = ""
+    catalog = str(lib.catalog_path)
+    if catalog not in ("corpus/catalog.toml", os.environ.get("SPLIB_CATALOG", "")):
+        options += f" --catalog {shlex.quote(catalog)}"
+    data = lib.store.root
+    if data != default_data(lib.catalog_path) and str(data) != os.environ.get("SPLIB_DATA"):
+        options += f" --data {shlex.quote(str(data))}"
+    return f"splib{options} {args}"
 
 
 class ProgressBar:
@@ -414,7 +416,17 @@ def _print_problems(report: BuildReport) -> None:
         if entry.state != "text" and entry.error:
             click.echo(f"  {entry.id} ({entry.state}): {entry.error}", err=True)
     for note in report.notes:
-        click.echo(f"Note: {note}", err=True)
+        click.echo(f"Note: {_as_typed(note)}", err=True)
+
+
+def _as_typed(message: str) -> str:
+    """`message` with the splib commands it names as this person must type them (with the
+    options that name their library: `_command`)."""
+    ctx = click.get_current_context(silent=True)
+    lib = ctx.find_root().obj if ctx is not None else None
+    if not _is_library(lib) or "--catalog" in message:
+        return message
+    return message.replace("`splib ", "`" + _command(lib, "").rstrip() + " ")
 
 
 class _QueryCommand(click.Command):

@@ -468,3 +468,19 @@ def test_naming_the_catalog_another_way_changes_nothing(built: Path, tmp_path: P
         done = splib(*args, cwd=elsewhere, env=env)
         assert done.returncode == 0, done.stderr
         assert "Nothing changed" in done.stderr, done.stderr
+
+
+def test_commands_in_messages_name_the_library_as_it_was_named(tmp_path: Path) -> None:
+    """A command splib suggests is one this person can paste: with the --catalog and --data
+    they typed, in errors and in notes alike."""
+    folder = own_library(tmp_path / "lib")
+    missing = splib("--catalog", "lib/catalog.toml", "--data", "elsewhere", "search", "shelter",
+                    cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "`splib --catalog lib/catalog.toml --data elsewhere rebuild`" in missing.stderr
+    (folder / "inbox").mkdir()
+    (folder / "inbox" / "memo.pdf").write_bytes(make_pdf(TRAINING))
+    updated = splib("--catalog", "lib/catalog.toml", "update", cwd=tmp_path)
+    assert updated.returncode == 0, updated.stderr
+    assert "check their titles with `splib --catalog lib/catalog.toml show ID`" in \
+        updated.stderr
