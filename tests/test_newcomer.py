@@ -181,7 +181,8 @@ def test_an_empty_catalog_says_what_to_add(tmp_path: Path) -> None:
     (tmp_path / "catalog.toml").write_text("# nothing yet\n", encoding="utf-8")
     done = splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path)
     assert done.returncode == 0
-    assert "lists no reports yet: add them with `splib add FILE|FOLDER|URL`" in done.stderr
+    assert "lists no reports yet: add them with `splib --catalog catalog.toml add " \
+        "FILE|FOLDER|URL`" in done.stderr
 
 
 def test_filters_that_exclude_everything_say_why(built: Path) -> None:
