@@ -101,14 +101,18 @@ class TextCollector:
                 self.acronyms.counts[(short, long)] += 1
 
     def add(self, document: IndexDocument) -> None:
-        """The text of one document: its page text, or its entry's title and summary."""
+        """The text of one document: its page text, or its entry's title, organisation and
+        summary."""
         if document.kind == "page":
             self.words.add(document.text)
             self.acronyms.add(document.text)
         else:
             self.words.add(document.title)
             self.words.add(document.summary)
-            self.acronyms.add(document.summary)
+            # The catalog's names define acronyms too: "U.S. Department of Health and Human
+            # Services (HHS)" as an organisation.
+            for named in (document.title, document.organization, document.summary):
+                self.acronyms.add(named)
 
     def save(self, folder: Path) -> None:
         self.words.save(folder)

@@ -462,6 +462,7 @@ def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -
     summary: Snippet | None = None
     entry = None
     first = None
+    best_page = None
     tried = 0
     # Whether the catalog entry matched is known without reading it; a page is read (its
     # stored text unpacked) only while it may give a snippet. With no pages asked for, only
@@ -483,6 +484,7 @@ def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -
         elif len(snippets) < pages and tried < pages * 3:
             # A page that matched only through the repeated title has nothing to show.
             tried += 1
+            best_page = best_page or doc
             snip = make_snippet(doc.text, marked.words.get("body", frozenset()),
                                 doc.page, doc.label, marked.prefixes.get("body", ()),
                                 marked.phrases.get("body", ()), ocr=doc.ocr)
@@ -492,6 +494,10 @@ def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -
         snippets.insert(0, summary)
     elif not snippets and entry is not None and entry.summary:
         snippets.append(lead(entry.summary))
+    elif not snippets and best_page is not None and best_page.text:
+        # Matched through words its title or the feedback added, none of them on the page:
+        # the page's opening still says what the result is.
+        snippets.append(lead(best_page.text, best_page.page, best_page.label, best_page.ocr))
     assert first is not None
     return Hit(id=found.report, title=first.title, organization=first.organization,
                date=first.date, url=first.url, source=first.source,

@@ -266,14 +266,16 @@ def make_snippet(text: str, terms: Collection[str], page: int | None, label: str
                    highlights=spans, ocr=ocr)
 
 
-def lead(text: str, page: int | None = None, label: str | None = None) -> Snippet:
+def lead(text: str, page: int | None = None, label: str | None = None,
+         ocr: bool = False) -> Snippet:
     """The opening of `text`, nothing highlighted."""
     end = min(len(text), SNIPPET_CHARS)
     if end < len(text):
         space = text.rfind(" ", 0, end)
         end = space if space > 0 else end
     after = " " + ELLIPSIS if end < len(text) else ""
-    return Snippet(page=page, label=label, text=flat(text[:end]) + after, highlights=())
+    return Snippet(page=page, label=label, text=flat(text[:end]) + after, highlights=(),
+                   ocr=ocr)
 
 
 def flat(text: str) -> str:

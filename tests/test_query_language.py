@@ -187,6 +187,40 @@ def test_did_you_mean_leaves_english_words_the_library_lacks(tmp_path: Path) -> 
     assert library.search("leters stating facts").suggestion == "letters stating facts"
 
 
+def test_acronyms_are_learned_from_the_catalogs_names(tmp_path: Path) -> None:
+    """An organisation written "... Human Services (HHS)" in the catalog defines HHS: a
+    search for HHS also finds reports that write the words, and says so."""
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": "letters", "title": "Certification letters",
+         "organization": "U.S. Department of Health and Human Services (HHS)",
+         "summary": "How adults are certified."},
+        {"id": "guide", "title": "A guide", "organization": "Coalition",
+         "summary": "Health and human services for survivors in rural counties."}])
+    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    found = library.search("HHS")
+    assert found.also == ("health and human services",)
+    assert {h.id for h in found.results} == {"letters", "guide"}
+
+
+def test_every_result_of_a_question_shows_a_passage(tmp_path: Path) -> None:
+    """A report found only through the words the best pages share (feedback) has none of the
+    asked words on its pages: its best page's opening still shows what it is."""
+    (tmp_path / "dmst.pdf").write_bytes(make_pdf(DEFINES))
+    (tmp_path / "shelters.pdf").write_bytes(make_pdf(
+        ["Beds and staff for shelters; survivors wait for housing programs."]))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": name, "title": name.title(), "summary": "", "path": f"{name}.pdf"}
+        for name in ("dmst", "shelters")])
+    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    found = library.search("domestic minor sex trafficking", pages=3)
+    assert [h.id for h in found.results] == ["dmst", "shelters"]
+    related = found.results[1]
+    assert [(s.page, s.highlights) for s in related.snippets] == [(1, ())]
+    assert related.snippets[0].text.startswith("Beds and staff for shelters")
+
+
 def test_acronyms_are_learned_from_the_text_and_searched_both_ways(lib: Library) -> None:
     short = lib.search("DMST")
     assert {"acronym-only", "defines", "long-only"} <= {h.id for h in short.results}
