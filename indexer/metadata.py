@@ -884,10 +884,13 @@ MAX_TITLE_WORDS = 3
 
 
 def slug(guess: Guess, taken: Collection[str] = ()) -> str:
-    """A readable id for the entry: an organisation word, title words and the year
-    ("iacp-combating-child-sex-2016"), with -2, -3... when `taken` holds it already."""
+    """A readable id for the entry: an organisation word, title words but numbers, and the
+    year ("iacp-combating-child-sex-2016"), with -2, -3... when `taken` holds it already."""
     parts = [_org_word(guess.organization)]
-    parts += [w for w in _ascii_words(guess.title) if w not in _STOP][:MAX_TITLE_WORDS]
+    # Numbers are left to the year: a file name's date ("Scan_2023-04-01") beside the year
+    # of another date made ids like "scan-2023-04-2026".
+    parts += [w for w in _ascii_words(guess.title)
+              if w not in _STOP and not w.isdigit()][:MAX_TITLE_WORDS]
     if guess.date[:4].isdigit():
         parts.append(guess.date[:4])
     base = "-".join(p for p in parts if p)[:60].strip("-") or "report"

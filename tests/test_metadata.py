@@ -367,6 +367,9 @@ def test_slug_is_readable_valid_and_unique() -> None:
     assert slug(Guess(title="Combating Child Sex Trafficking", date="2016",
                       organization="International Association of Chiefs of Police")) \
         == "iacp-combating-child-sex-2016"
+    # A file name's date is no title word beside the year: not "scan-2023-04-2026".
+    assert slug(Guess(title="Scan 2023-04-01 case study", date="2026-11-27")) == \
+        "scan-case-study-2026"
 
 
 def test_json_round_trip() -> None:
