@@ -135,8 +135,10 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path} is not valid TOML: {exc}. Fix that line and try again.") \
-            from None
+        hint = " Each entry starts with [[report]], in double brackets." if re.search(
+            r"^\s*\[\s*report\s*\]", text, re.MULTILINE) else ""
+        raise CatalogError(f"{path} is not valid TOML: {exc}. Fix that line and try again."
+                           + hint) from None
     problems: list[str] = []
     extra = sorted(set(data) - {"report"})
     if extra:

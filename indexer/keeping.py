@@ -153,7 +153,10 @@ def check_catalog(path: Path) -> CheckReport:
         problems.append(f"{' and '.join(ids)} are the same report (one address or file); "
                         "keep one entry.")
     for report in catalog:
-        if report.path is not None and not report.path.is_file():
+        if report.path is not None and report.path.is_dir():
+            problems.append(f"{report.id}: `path` is a folder, {report.path}: name one file in "
+                            "it (`splib add FOLDER` adds an entry for each report in a folder).")
+        elif report.path is not None and not report.path.is_file():
             problems.append(f"{report.id}: the file {report.path} does not exist; fix `path`.")
         if not report.summary:
             warnings.append(f"{report.id}: no `summary`; a search finds it only by its title "

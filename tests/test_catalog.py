@@ -75,6 +75,13 @@ def test_missing_title_and_unknown_key_are_both_listed() -> None:
 def test_malformed_toml_gives_its_line() -> None:
     message = problems('[[report]]\nid="a"\ntitle="A\n')
     assert "line 3" in message and "not valid TOML" in message
+    assert "double brackets" not in message
+
+
+def test_single_brackets_are_named_as_the_mistake() -> None:
+    message = problems('[report]\nid="a"\ntitle="A"\n\n[report]\nid="b"\ntitle="B"\n')
+    assert "not valid TOML" in message and "line 5" in message
+    assert "Each entry starts with [[report]], in double brackets." in message
 
 
 def test_wrong_types_and_bad_urls() -> None:

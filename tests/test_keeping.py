@@ -167,14 +167,17 @@ def test_check_lists_what_to_fix_without_building(tmp_path: Path) -> None:
         {"id": "b", "title": "B", "path": "b.pdf"},
         {"id": "c", "title": "C", "path": "gone.pdf", "summary": "Gone."},
         {"id": "d", "title": "D", "url": "https://example.org/r.pdf", "summary": "D."},
-        {"id": "e", "title": "E", "url": "http://EXAMPLE.org/r.pdf/", "summary": "E."}])
+        {"id": "e", "title": "E", "url": "http://EXAMPLE.org/r.pdf/", "summary": "E."},
+        {"id": "f", "title": "F", "path": ".", "summary": "The folder itself."}])
     checked = splib("--catalog", "catalog.toml", "check", cwd=folder)
     assert checked.returncode == 1
+    assert "problem: f: `path` is a folder" in checked.stdout and "name one file in it" in \
+        checked.stdout
     assert "problem: a and b are the same report" in checked.stdout
     assert "problem: d and e are the same report" in checked.stdout
     assert "problem: c: the file" in checked.stdout and "gone.pdf does not exist" in checked.stdout
     assert "warning: b: no `summary`" in checked.stdout
-    assert "3 problems to fix, 1 warning." in checked.stdout
+    assert "4 problems to fix, 1 warning." in checked.stdout
     assert not (folder / ".splib").exists()
 
 
