@@ -156,7 +156,7 @@ class Cleaned:
 def clean_query(query: str) -> Cleaned:
     text = _CONTROL.sub(" ", query).strip()
     if not text or not plain_words(text[:MAX_PASTE_CHARS]):
-        raise QueryError("Type some words to search for, e.g. splib search \"T visa\".")
+        raise QueryError("Type some words to search for, such as \"T visa\" or shelters.")
     cut = len(text) > MAX_PASTE_CHARS
     text = text[:MAX_PASTE_CHARS]
     return Cleaned(text=text, pasted=len(text) > MAX_QUERY_CHARS, cut=cut)
@@ -172,7 +172,7 @@ def parse_years(value: str | int | tuple[int, int] | None) -> tuple[int, int] | 
         return min(value), max(value)
     match = _YEARS.match(value)
     if not match:
-        raise QueryError(f"--year takes a year or a range like 2008-2013, got {value!r}.")
+        raise QueryError(f"The year {value!r} is not a year or a range like 2008-2013.")
     first = int(match.group(1))
     last = int(match.group(2) or first)
     return min(first, last), max(first, last)

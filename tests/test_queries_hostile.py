@@ -78,7 +78,7 @@ def test_huge_fuzzy_edits_are_capped(lib: Library) -> None:
     assert isinstance(answer(lib, "housing~99"), SearchResults)
 
 
-TYPE_WORDS = 'Error: Type some words to search for, e.g. splib search "T visa".'
+TYPE_WORDS = 'Error: Type some words to search for, such as "T visa" or shelters.'
 NOTHING = "Error: Nothing to search for: the query holds only very common words or operators."
 
 

@@ -403,7 +403,7 @@ def test_no_request_parameters_make_an_error_page(lib: Library, client: Any,
         # The query's message, or one naming a parameter beside it that cannot be read.
         assert api.status_code == 400 and set(data) == {"error"}, data
         assert data["error"] == problem or any(name in data["error"] for name in (
-            "`limit`", "`pages`", "`offset`", "Sort by", "--year", "--org")), (params, data)
+            "`limit`", "`pages`", "`offset`", "Sort by", "The year", "--org")), (params, data)
         assert problem is not None or params.keys() - {"q"}, (params, data)
 
 
