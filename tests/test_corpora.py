@@ -96,7 +96,7 @@ def test_encrypted_samples_open_with_their_password(corpora: Path, name: str,
     runner = CliRunner()
     path = corpora / name
     locked = runner.invoke(main, ["extract", str(path)])
-    assert locked.exit_code == 1 and "encrypted: add `password`" in locked.output
+    assert locked.exit_code == 1 and "encrypted: give its password" in locked.output
     opened = runner.invoke(main, ["extract", "--json", "--password", password, str(path)])
     assert opened.exit_code == 0, opened.output
     assert any(p["text"] for p in json.loads(opened.stdout)["pages"])

@@ -43,7 +43,8 @@ def test_pdf_without_labels_has_no_labels() -> None:
 
 def test_encrypted_pdf_needs_its_password() -> None:
     data = make_pdf(["Confidential shelter locations are on this page."], password="s3cret")
-    with pytest.raises(ExtractionError, match=r"encrypted: add `password` to the catalog"):
+    with pytest.raises(ExtractionError,
+                       match=r"encrypted: give its password \(`password` in the catalog entry"):
         extract_bytes(data)
     with pytest.raises(ExtractionError, match="does not open it"):
         extract_bytes(data, password="wrong")

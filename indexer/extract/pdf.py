@@ -552,8 +552,10 @@ def _unlock(reader: object, password: str) -> str | None:
 
 def _locked_message(password: str) -> str:
     if password:
-        return "encrypted: the catalog entry's `password` does not open it; check the password"
-    return "encrypted: add `password` to the catalog entry"
+        return ("encrypted: the password given does not open it (the catalog entry's "
+                "`password`, or `splib extract --password`); check the password")
+    return ("encrypted: give its password (`password` in the catalog entry, or `splib extract "
+            "--password`)")
 
 
 def _labels(reader: object, count: int) -> list[str | None]:
