@@ -158,8 +158,8 @@ def _command(lib: Library, args: str) -> str:
     catalog = str(lib.catalog_path)
     if catalog not in ("corpus/catalog.toml", os.environ.get("SPLIB_CATALOG", "")):
         options += f" --catalog {shlex.quote(catalog)}"
-    data = lib.store.root
-    if data != default_data(lib.catalog_path) and str(data) != os.environ.get("SPLIB_DATA"):
+    data, named = lib.store.root, os.environ.get("SPLIB_DATA")
+    if data != default_data(lib.catalog_path) and not (named and data == Path(named)):
         options += f" --data {shlex.quote(str(data))}"
     return f"splib{options} {args}"
 
@@ -687,7 +687,7 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
     for refusal in report.refused:
         click.echo(f"Refused {refusal}.", err=True)
     for note in report.notes:
-        click.echo(f"Note: {note}", err=True)
+        click.echo(f"Note: {_as_typed(note)}", err=True)
     if report.written:
         whose = "its title" if len(report.entries) == 1 else "their titles"
         click.echo(f"Added {plural(len(report.entries), 'report')} to {lib.catalog_path}: "
@@ -753,7 +753,7 @@ def check(lib: Library) -> None:
 
     report = lib.check()
     for problem in report.problems:
-        click.echo(f"  problem: {problem}")
+        click.echo(f"  problem: {_as_typed(problem)}")
     for warning in report.warnings:
         click.echo(f"  warning: {warning}")
     click.echo(f"{lib.catalog_path}: {check_summary(report)}")

@@ -11,21 +11,18 @@ import errno
 import hashlib
 import logging
 import os
-import pickle
 import re
 import shutil
-import struct
 import tempfile
 import threading
 import time
-import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .catalog import Catalog, Report, catalog_from_bytes, load_catalog, url_problem
-from .engine import Index, IndexGone
+from .engine import Index, IndexGone, unreadable
 from .errors import (
     ExtractionError,
     FetchError,
@@ -67,10 +64,6 @@ PLACES = ("refer", "copy", "move")  # where `add` leaves a file: where it is, or
 FILES_FOLDER = "files"  # beside the catalog: the reports `add --copy/--move` keeps
 INBOX_FOLDER = "inbox"  # beside the catalog: files dropped here are added by `update`
 _T = TypeVar("_T")
-# What reading an index whose files were cut short or overwritten raises (Whoosh unpickles,
-# inflates and unpacks them): told as a damaged index, not as a failure of splib.
-UNREADABLE = (EOFError, OSError, ValueError, IndexError, KeyError, struct.error, zlib.error,
-              pickle.UnpicklingError)
 
 
 # Saved copies kept per process by source hash (a few hundred bytes each).
@@ -319,11 +312,15 @@ class Library:
                                      "running back to back?); try again.") from None
             except SplibError:
                 raise
-            except UNREADABLE as exc:
-                log.debug("reading the index failed", exc_info=True)
+            except Exception as exc:
+                if not unreadable(exc):
+                    raise  # splib's own failure: a bug, told as one
+                log.debug("reading the index failed", exc_info=True)  # shown with -v
                 self._forget_index()  # opened again after the rebuild
+                name = type(exc).__name__
+                name = f"{type(exc).__module__}.{name}" if name == "error" else name
                 raise IndexDamagedError(
-                    f"The index in {self.store.root} could not be read ({type(exc).__name__}: "
+                    f"The index in {self.store.root} could not be read ({name}: "
                     f"{brief(exc, 120)}): its files are damaged. Run `splib rebuild` to build "
                     "it again from the kept text (nothing is fetched again); if this happens "
                     "again after it, it is a bug in splib: run the command with -v and "

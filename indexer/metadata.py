@@ -477,7 +477,7 @@ def _person_name(name: str) -> bool:
 
 _FUNDER = re.compile(r"^(prepared|submitted|written|produced)\s+(for|to)\b|^(funded|supported|"
                      r"sponsored)\s+by\b|^(in partnership|in collaboration)\b", re.IGNORECASE)
-_BY = re.compile(r"^(prepared|published|produced|written|submitted)?\s*by\s*:?\s*",
+_BY = re.compile(r"^(prepared|published|produced|written|submitted)?\s*by\b\s*:?\s*",
                  re.IGNORECASE)
 
 

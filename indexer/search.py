@@ -365,25 +365,43 @@ ASKING = frozenset("""
 
 
 def short_question(parsed: Parsed, text: str, ranking: Ranking = RANKING) -> Parsed:
-    """A short question ("what is a T visa?", "who answers the hotline?") as the keywords it
-    asks about: its question words set aside, as a long question's are, when it ends with a
+    """A short question ("what is a T visa?", "who's eligible?") as the keywords it asks
+    about: its question words set aside, as a long question's are, when it ends with a
     question mark or begins with a word that asks, and words are left. A word in capitals
-    is kept (WHO, IS; not I); quoted phrases and named fields are kept."""
+    is kept (WHO, IS; not I, and not in a question typed all in capitals); quoted phrases
+    and named fields are kept."""
     if parsed.operators:
         return parsed
     nodes = parsed.node.nodes if isinstance(parsed.node, AllOf) else (parsed.node,)
     words = text.split(maxsplit=1)
-    if not (text.rstrip().endswith("?") or (words and words[0].lower() in ASKING)):
+    if not (text.rstrip().endswith(("?", "\uff1f")) or (words and _asking(words[0]) in ASKING)):
         return parsed
+    shouted = text.isupper()
 
     def asks(node: Node) -> bool:
-        return isinstance(node, Word) and node.field is None and node.text.lower() in \
-            ranking.skip and not (node.text.isupper() and len(node.text) > 1)
+        if not isinstance(node, Word) or node.field is not None:
+            return False
+        word = _asking(node.text)
+        return (word in ranking.skip or word in ASKING) and \
+            (shouted or not (node.text.isupper() and len(node.text) > 1))
 
     kept = tuple(node for node in nodes if not asks(node))
     if not kept or len(kept) == len(nodes):
         return parsed
     return replace(parsed, node=kept[0] if len(kept) == 1 else AllOf(kept))
+
+
+def _asking(word: str) -> str:
+    """A typed word as the question word it may be: "What's" (with either apostrophe) and
+    "whats" are "what"."""
+    word = word.lower().replace("\u2019", "'")
+    if word.endswith("'s"):
+        return word[:-2]
+    return word[:-1] if word in CONTRACTED else word
+
+
+# Question words with their "'s" typed without the apostrophe.
+CONTRACTED = frozenset({"whats", "whos", "hows", "wheres", "whens", "whys"})
 
 
 def _loosen(node: Node) -> Node | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -58,7 +59,7 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
     fixes: dict[str, str] = {}
     for node in nodes:
         if not isinstance(node, Word) or node.prefix or node.edits \
-                or node.field not in (None, *TEXT_FIELDS) or node.text.isupper():
+                or node.field not in (None, *TEXT_FIELDS) or _acronym(node.text):
             continue
         typed = node.text.lower()
         if len(typed) < 3 or not typed.isalpha() or typed in fixes:
@@ -84,6 +85,12 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
     return fixes
 
 
+def _acronym(word: str) -> bool:
+    """A word typed in capitals, short as acronyms are (DMST, NHTRC): "TRAFFICING" is a
+    misspelling typed with Caps Lock on."""
+    return word.isupper() and len(word) <= 6
+
+
 @lru_cache(maxsize=1)
 def _english() -> Callable[[str], bool]:
     """Whether a lower-case word is an English word (pyspellchecker's list of 160,000 words,
@@ -95,8 +102,13 @@ def _english() -> Callable[[str], bool]:
     return words.__contains__
 
 
+_LOADING = threading.Lock()  # the web server's threads load the word list once
+
+
 def is_english(word: str) -> bool:
-    return _english()(word)
+    with _LOADING:
+        known = _english()
+    return known(word)
 
 
 def replace_words(text: str, fixes: dict[str, str]) -> str:

@@ -149,10 +149,16 @@ def test_archives_of_text_are_refused(tmp_path: Path) -> None:
 
     note = tmp_path / "note.txt"
     note.write_text("Shelter intake notes. " * 200, encoding="utf-8")
+    guide = tmp_path / "guide.pdf"
+    guide.write_bytes(make_pdf(PAGES))
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>Shelters</p></body></html>", encoding="utf-8")
     with zipfile.ZipFile(tmp_path / "notes.zip", "w", zipfile.ZIP_STORED) as archive:
-        archive.write(note, "note.txt")
+        for member in (guide, page, note):  # a PDF's and a web page's markers come first
+            archive.write(member, member.name)
     with tarfile.open(tmp_path / "notes.tar", "w") as archive:
-        archive.add(note, "note.txt")
+        for member in (guide, page, note):
+            archive.add(member, member.name)
     for name, what in (("notes.zip", "a ZIP archive"), ("notes.tar", "a tar archive")):
         with pytest.raises(ExtractionError, match=f"not a PDF.*{what}") as refused:
             sniff((tmp_path / name).read_bytes())

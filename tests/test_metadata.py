@@ -239,6 +239,13 @@ def test_subtitle_is_no_organisation() -> None:
     assert guess_pdf(build_pdf([cover])).organization == ""
 
 
+def test_a_name_that_begins_with_by_keeps_it() -> None:
+    cover = [Text("Safe Homes", 34, 560, bold=True), Text("Byrne Justice Foundation", 12, 700)]
+    assert guess_pdf(build_pdf([cover])).organization == "Byrne Justice Foundation"
+    cover[1] = Text("Prepared by Urban Justice Institute", 12, 700)
+    assert guess_pdf(build_pdf([cover])).organization == "Urban Justice Institute"
+
+
 @pytest.mark.parametrize("line", ["• Mail: U.S. Department of Labor", "U.S. Department of"])
 def test_a_bullet_or_a_name_cut_short_is_no_organisation(line: str) -> None:
     cover = [Text("Safe Homes", 34, 560, bold=True), Text(line, 12, 700)]

@@ -438,6 +438,12 @@ def test_a_damaged_index_says_rebuild_and_a_rebuild_mends_it(built: Path,
     for segment in (folder / ".splib" / "index" / live).glob("*.seg"):
         with segment.open("r+b") as handle:  # cut short, as a full disk or a bad copy leaves it
             handle.truncate(1000)
+    # Its table of contents overwritten, in another copy (Whoosh reads it first).
+    other = copy_library(built, tmp_path / "toc")
+    for toc in (other / ".splib" / "index" / live).glob("*.toc"):
+        toc.write_bytes(bytes(toc.stat().st_size))
+    zeros = splib("--catalog", "catalog.toml", "search", "shelter", cwd=other)
+    assert zeros.returncode == 1 and "its files are damaged" in zeros.stderr, zeros.stderr
     found = splib("--catalog", "catalog.toml", "search", "shelter", cwd=folder)
     assert found.returncode == 1
     assert "could not be read" in found.stderr and "damaged" in found.stderr
@@ -485,3 +491,17 @@ def test_commands_in_messages_name_the_library_as_it_was_named(tmp_path: Path) -
     assert updated.returncode == 0, updated.stderr
     assert "check their titles with `splib --catalog lib/catalog.toml show ID`" in \
         updated.stderr
+
+
+def test_splibs_own_failure_while_searching_is_not_called_a_damaged_index(
+        built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KeyError in splib's own code (here the snippets) is a bug: it is not told as
+    damaged files, which a rebuild would not mend."""
+    import indexer.search
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(indexer.search, "make_snippet", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        Library(catalog=built / "catalog.toml").search("shelter")

@@ -75,7 +75,9 @@ def test_question_marks_and_brackets_are_text(lib: Library) -> None:
 
 @pytest.mark.parametrize(("asked", "keywords"), [
     ("what is a T visa?", "T visa"), ("Who answers the hotline?", "answers hotline"),
-    ("how do I apply for T-Visas", "apply T-Visas"), ("what is DMST", "DMST")])
+    ("how do I apply for T-Visas", "apply T-Visas"), ("what is DMST", "DMST"),
+    ("what's DMST?", "DMST"), ("What\u2019s DMST?", "DMST"), ("whats DMST", "DMST"),
+    ("WHAT IS DMST?", "DMST")])
 def test_a_short_question_is_searched_for_what_it_asks(lib: Library, asked: str,
                                                        keywords: str) -> None:
     """Its question words are set aside, as a long question's are: "what" is not required."""
@@ -170,6 +172,7 @@ def test_did_you_mean_leaves_acronyms_and_offers_no_function_words(lib: Library)
         assert lib.search(typed).suggestion is None, typed
     assert lib.search("hhs").suggestion is None  # not "has"
     assert lib.search("shelterz").suggestion == "shelters"  # a typo still gets one
+    assert lib.search("SHELTERZ").suggestion == "shelters"  # longer than an acronym
 
 
 def test_did_you_mean_leaves_english_words_the_library_lacks(tmp_path: Path) -> None:

@@ -309,12 +309,15 @@ def test_a_broken_catalog_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.toml"
     catalog.write_text("[[report]\nid = ", encoding="utf-8")
     client = create_app(Library(catalog=catalog, data=tmp_path / "data")).test_client()
-    for url in ("/", "/catalog", "/?q=x", "/report/a", "/copy/a"):
+    for url in ("/catalog", "/?q=x", "/report/a", "/copy/a"):
         page = client.get(url)
         html = page.get_data(as_text=True)
         assert page.status_code == 503, url
         assert "catalog" in html.lower() and "Traceback" not in html, url
-    # Sorting by date reads the catalog: the API says the server is at fault, not the query.
+    # The front page still offers the search box, and says what the keeper must fix.
+    front = client.get("/")
+    assert front.status_code == 200 and "must fix the catalog" in front.get_data(as_text=True)
+    # With no index, the catalog is what a rebuild needs: the server is at fault, not the query.
     api = client.get("/api/search?q=x&sort=newest")
     assert api.status_code == 503 and "catalog" in json.loads(api.data)["error"]
 

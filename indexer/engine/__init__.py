@@ -21,6 +21,10 @@ Swapping or patching the engine means changing this folder only.
 
 from __future__ import annotations
 
+import os
+import pickle
+import struct
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -39,7 +43,7 @@ __all__ = [
     "FIELD_BOOSTS", "SCHEMA_VERSION", "TEXT_FIELDS", "EngineQueryError", "Expand", "Facets",
     "Index", "IndexDocument", "IndexGone", "IndexWriter", "Marked", "Match", "Query",
     "Ranked", "ReportMatches", "Searcher", "Stored", "Where", "clone_index",
-    "create_index", "open_index",
+    "create_index", "open_index", "unreadable",
 ]
 
 # Raised whenever what the index holds or how its words are cut changes (schema.py).
@@ -58,6 +62,28 @@ TEXT_FIELDS = ("body", "summary", "title")
 class EngineQueryError(QueryError):
     """The engine could not run a query (too many terms, a malformed range): the query's
     fault, not a bug."""
+
+
+# What Whoosh raises reading an index whose files were cut short or overwritten (it
+# unpickles, inflates and unpacks them, and reads its table of contents's header).
+UNREADABLE = (EOFError, OSError, ValueError, IndexError, KeyError, TypeError, struct.error,
+              zlib.error, pickle.UnpicklingError)
+
+
+def unreadable(exc: BaseException) -> bool:
+    """Whether `exc` is the engine failing to read the index's files (damaged, not missing):
+    one of UNREADABLE, or Whoosh's own IndexError ("created on a different architecture"),
+    raised inside Whoosh. The same types raised by splib's own code are bugs, and stay so."""
+    frame = exc.__traceback__
+    if frame is None:
+        return False
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    if f"{os.sep}whoosh{os.sep}" not in frame.tb_frame.f_code.co_filename:
+        return False
+    from whoosh.index import IndexError as WhooshIndexError
+
+    return isinstance(exc, (*UNREADABLE, WhooshIndexError))
 
 
 class IndexGone(SplibError):

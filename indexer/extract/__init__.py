@@ -114,6 +114,12 @@ NOT_A_REPORT_KIND = "not-a-report"  # its ExtractionError.kind
 def sniff(data: bytes) -> str:
     """The media type of `data`, judged from the bytes, never from a header or a file name."""
     head = data[:1024]
+    # First: an archive of PDFs or web pages, stored as they are, holds their markers too.
+    for magic, what in ARCHIVES:
+        if head.startswith(magic) or (magic == b"ustar" and head[257:262] == magic):
+            raise ExtractionError(
+                f"{NOT_A_REPORT} (it is {what}); point the entry's `url` or `path` at the "
+                "report itself, or save it as PDF", kind=NOT_A_REPORT_KIND)
     for magic, kind in IMAGE_TYPES.items():
         if head.startswith(magic):
             return kind
@@ -130,11 +136,6 @@ def sniff(data: bytes) -> str:
         for marker in (b"<html", b"<head", b"<body", b"<title", b"<meta", b"<div", b"<p>")
     ):
         return HTML
-    for magic, what in ARCHIVES:
-        if head.startswith(magic) or (magic == b"ustar" and head[257:262] == magic):
-            raise ExtractionError(
-                f"{NOT_A_REPORT} (it is {what}); point the entry's `url` or `path` at the "
-                "report itself, or save it as PDF", kind=NOT_A_REPORT_KIND)
     if _binary_share(data[:4096]) > 0.1 and not _looks_utf16(head):
         raise ExtractionError(
             f"{NOT_A_REPORT} (it holds binary data, such as an archive or a program); point "

@@ -552,10 +552,10 @@ def _unlock(reader: object, password: str) -> str | None:
 
 def _locked_message(password: str) -> str:
     if password:
-        return ("encrypted: the password given does not open it (the catalog entry's "
-                "`password`, or `splib extract --password`); check the password")
-    return ("encrypted: give its password (`password` in the catalog entry, or `splib extract "
-            "--password`)")
+        return ("encrypted: the password given does not open it; check the catalog entry's "
+                "`password` (or `--password` of `splib extract`)")
+    return ("encrypted: give its password (`password` in the catalog entry; `--password` of "
+            "`splib extract`)")
 
 
 def _labels(reader: object, count: int) -> list[str | None]:

@@ -209,6 +209,9 @@ def create_app(lib: Library, title: str = "Report library",
         else:
             try:
                 context["statuses"] = Counter(s.state for s in lib.status())
+            except CatalogError as exc:  # searching still works: the index answers
+                problems.append(f"The library's keeper must fix the catalog ({exc}); "
+                                "searches answer from the index as it was last built.")
             except SplibError as exc:
                 context["error"], status = str(exc), 503
         return render_template("search.html", **context), status
@@ -333,7 +336,10 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     org_facets = [Facet(name, n, name == filters.org) for name, n in counted.organization]
     year_facets = [Facet(str(y), n, years is not None and years[0] <= y <= years[1])
                    for y, n in counted.year]
-    copies = lib.saved_copies(h.id for h in results.results) if catalog is not None else {}
+    try:
+        copies = lib.saved_copies(h.id for h in results.results) if catalog else {}
+    except CatalogError:  # broken since it was read above: the results show without them
+        copies = {}
     last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
     return {"results": results, "filters": filters, "notes": notes, "sorts": SORTS,
             "org_facets": org_facets, "year_facets": year_facets,
@@ -351,8 +357,12 @@ _quoted = lru_cache(maxsize=512)(quote_plus)
 
 def _status(exc: SplibError) -> int:
     """503 for what the server must fix (no index yet or a damaged one, a catalog it cannot
-    read), 400 for what the request asked (a query it cannot read)."""
-    return 503 if isinstance(exc, (IndexMissingError, IndexDamagedError, CatalogError)) else 400
+    read: written to the server's log too), 400 for what the request asked (a query it
+    cannot read)."""
+    if isinstance(exc, (IndexMissingError, IndexDamagedError, CatalogError)):
+        log.warning("%s", str(exc))  # the text: a record must not keep the exception alive
+        return 503
+    return 400
 
 
 def _int(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
