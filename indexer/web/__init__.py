@@ -337,7 +337,8 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     year_facets = [Facet(str(y), n, years is not None and years[0] <= y <= years[1])
                    for y, n in counted.year]
     try:
-        copies = lib.saved_copies(h.id for h in results.results) if catalog else {}
+        copies = lib.saved_copies(h.id for h in results.results) if catalog is not None \
+            else {}
     except CatalogError:  # broken since it was read above: the results show without them
         copies = {}
     last_page = min(MAX_PAGE, max(1, -(-results.total // PAGE_SIZE)))
@@ -345,7 +346,8 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
             "org_facets": org_facets, "year_facets": year_facets,
             "shown_orgs": SHOWN_ORGS, "copies": copies, "snippet_lines": snippet_lines,
             "last_page": last_page, "offset": offset,
-            "in_report": catalog.find(filters.report) if filters.report and catalog else None,
+            "in_report": catalog.find(filters.report) if filters.report and catalog is not None
+            else None,
             "link": lambda **changes: "/?" + urlencode(filters.params(q, **changes),
                                                        quote_via=_quoted)}
 
