@@ -123,6 +123,14 @@ def test_html_charset_is_detected_from_the_bytes(declare: bool) -> None:
     assert "d'accueil" in doc.pages[0].text  # the apostrophe as the page writes it
 
 
+@pytest.mark.parametrize("note", ["Résumé\n", "café naïve", "Señor José"])
+def test_a_short_note_not_in_utf8_reads_as_windows_1252(note: str) -> None:
+    """A few words give the detector too little to go on (it chose an Urdu code page for
+    "Résumé"): windows-1252 reads them as well as any, and wins."""
+    doc = extract_bytes(note.encode("latin-1"))
+    assert doc.pages[0].text == note.strip() and doc.warnings == ("not UTF-8; read as cp1252",)
+
+
 def test_plain_text_utf8_and_fallback() -> None:
     assert extract_bytes("Survivors’ needs — housing.".encode()).pages[0].text == \
         "Survivors’ needs — housing."

@@ -37,10 +37,13 @@ def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str | No
     if not matches:
         return data.decode("utf-8", errors="replace"), "utf-8 (unreadable bytes replaced)"
     best = matches[0]
-    for match in matches:
-        if match.encoding == "cp1252" and match.chaos <= best.chaos + 0.05:
-            best = match
-            break
+    western = next((m for m in matches if m.encoding == "cp1252"), None)
+    if western is None and best.encoding != "cp1252":
+        # On a few words (a short note) the detector may list dozens of code pages that all
+        # read the bytes, and leave windows-1252 out: ask how well it reads them.
+        western = from_bytes(data, cp_isolation=["cp1252"]).best()
+    if western is not None and western.chaos <= best.chaos + 0.05:
+        best = western
     return str(best), best.encoding
 
 
