@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -246,9 +245,10 @@ def _validate(number: int, table: Any, base: Path, problems: list[str]) -> Repor
         topics=tuple(t.strip() for t in table.get("topics", [])),
         url=url,
         links=tuple(table.get("links", [])),
-        # Absolute and without `..`: the same file however the catalog was named (a relative
-        # --catalog here, SPLIB_CATALOG there), so an update does not take it for another.
-        path=Path(os.path.abspath(base / path_value)) if path_value else None,
+        # Absolute, through any symbolic links: the same file however the catalog was named
+        # (a relative --catalog here, SPLIB_CATALOG or a linked folder there), so an update
+        # does not take it for another.
+        path=(base / path_value).resolve() if path_value else None,
         password=table.get("password", ""),
         languages=languages,
         ocr=table.get("ocr", True),

@@ -334,7 +334,7 @@ def _print_status_table(statuses: Sequence[EntryStatus]) -> None:
     if problems:
         click.echo("")
         for s in problems:
-            click.echo(f"{s.id}: {s.error or s.unread}")
+            click.echo(f"{s.id}: {_as_typed(s.error or s.unread or '')}")
 
 
 @main.command()
@@ -414,19 +414,30 @@ def _print_build(report: BuildReport, what: str) -> None:
 def _print_problems(report: BuildReport) -> None:
     for entry in report.entries:
         if entry.state != "text" and entry.error:
-            click.echo(f"  {entry.id} ({entry.state}): {entry.error}", err=True)
+            click.echo(f"  {entry.id} ({entry.state}): {_as_typed(entry.error)}", err=True)
     for note in report.notes:
         click.echo(f"Note: {_as_typed(note)}", err=True)
+
+
+def _current_library() -> Library | None:
+    """The library of the command running, if it has one."""
+    ctx = click.get_current_context(silent=True)
+    lib = ctx.find_root().obj if ctx is not None else None
+    return lib if _is_library(lib) else None
+
+
+def _typed(args: str) -> str:
+    """The splib command `args` as this person must type it (`_command`)."""
+    lib = _current_library()
+    return _command(lib, args) if lib is not None else f"splib {args}"
 
 
 def _as_typed(message: str) -> str:
     """`message` with the splib commands it names as this person must type them (with the
     options that name their library: `_command`)."""
-    ctx = click.get_current_context(silent=True)
-    lib = ctx.find_root().obj if ctx is not None else None
-    if not _is_library(lib) or "--catalog" in message:
+    if "--catalog" in message or "`splib " not in message:
         return message
-    return message.replace("`splib ", "`" + _command(lib, "").rstrip() + " ")
+    return message.replace("`splib ", "`" + _typed("").rstrip() + " ")
 
 
 class _QueryCommand(click.Command):
@@ -591,7 +602,7 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
         if snip.ocr:
             where += " [read by OCR: may contain errors]"
         click.echo(f"   {where}: {mark(snip, color)}")
-    click.echo(f"   more like this: splib similar {hit.id}")
+    click.echo(f"   more like this: {_typed(f'similar {hit.id}')}")
 
 
 def mark(snip: Snippet, color: bool) -> str:
@@ -636,7 +647,7 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
               ("State", s.state), ("Text from", s.source or ""),
               ("Indexed address", s.url if s.url != r.url else ""),
               ("Pages", str(s.pages) if s.pages else ""), ("OCR", s.ocr_note()),
-              ("Fetched", s.fetched_at or ""), ("Problem", s.error or "")]
+              ("Fetched", s.fetched_at or ""), ("Problem", _as_typed(s.error or ""))]
     for name, value in fields:
         if value:
             click.echo(f"{name + ':':<17}{value}")
@@ -649,7 +660,7 @@ def show(lib: Library, report_id: str, with_text: bool, page: int | None) -> Non
     if (with_text or page) and view.document is None:
         shown = "the catalog's summary above" if r.summary else "its catalog entry above"
         click.echo(f"note: {r.id} has no extracted text to show, only {shown} "
-                   f"({s.error or s.state}).", err=True)
+                   f"({_as_typed(s.error) if s.error else s.state}).", err=True)
     for p in pages:
         click.echo(f"\n{page_heading(p)}\n{p.text}")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .catalog import Catalog, Report, catalog_from_bytes, load_catalog, url_problem
-from .engine import Index, IndexGone, unreadable
+from .engine import K1, B, Index, IndexGone, unreadable
 from .errors import (
     ExtractionError,
     FetchError,
@@ -690,6 +690,13 @@ class Library:
             builder = IndexBuilder(self.store)
             planned = plan(catalog, records)
             changes = builder.changes(planned)
+            mended: tuple[str, ...] = ()
+            if changes is not None and not self._index_readable():
+                # An update builds on the live index: one whose files are damaged is built
+                # again from the kept text instead (nothing is fetched again).
+                changes = None
+                mended = ("The index's files were damaged; it was built again from the kept "
+                          "text.",)
             if changes is None:
                 pages = builder.rebuild(catalog, records, progress, planned)
                 reindexed = True
@@ -702,7 +709,32 @@ class Library:
                 reindexed = False
         return BuildReport(entries=tuple(entry_status(r, records.get(r.id)) for r in catalog),
                            pages=pages, seconds=time.monotonic() - started, changes=changes,
-                           reindexed=reindexed, notes=dropped + _notes(catalog, records))
+                           reindexed=reindexed,
+                           notes=mended + dropped + _notes(catalog, records))
+
+    def _index_readable(self) -> bool:
+        """Whether the live index opens for searching (its table of contents and segments
+        read); one missing is not damaged (the build makes it)."""
+        try:
+            ix = open_current(self.store)
+        except SplibError:
+            return True
+        except Exception as exc:
+            if not unreadable(exc):
+                raise
+            return False
+        try:
+            with ix.searcher(B, K1) as searcher:
+                searcher.doc_count()
+        except SplibError:
+            return True
+        except Exception as exc:
+            if not unreadable(exc):
+                raise
+            return False
+        finally:
+            ix.close()
+        return True
 
     def _take_inbox(self, inbox: Path, progress: Progress) -> tuple[str, ...]:
         """Add the files in the drop folder `inbox` (moved into files/); what to tell."""

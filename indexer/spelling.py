@@ -12,7 +12,7 @@ from functools import lru_cache
 from .engine import FIELD_BOOSTS, TEXT_FIELDS, EngineQueryError, Searcher, Where
 from .engine.analysis import stem
 from .errors import QueryError
-from .query import QUESTION_WORDS, Node, Phrase, Word, parse
+from .query import QUESTION_WORDS, AllOf, AnyOf, Node, Phrase, Word, parse
 from .words import Vocabulary, near, starting
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,13 @@ def checked(searcher: Searcher, vocabulary: Vocabulary, corrected: str,
     """`corrected` if it finds reports, else None: a suggestion that finds nothing helps no
     one."""
     try:
-        q = searcher.compile(parse(corrected).node, FIELD_BOOSTS, Expansions(vocabulary))
+        node = parse(corrected).node
+        q = searcher.compile(node, FIELD_BOOSTS, Expansions(vocabulary))
+        if q is not None and not searcher.any_match(q, where) and isinstance(node, AllOf) \
+                and all(isinstance(n, (Word, Phrase)) and n.field is None for n in node.nodes):
+            # As the search itself does, some of the words: "twice victims" helps one who
+            # typed "twice victms" although no report has both.
+            q = searcher.compile(AnyOf(node.nodes), FIELD_BOOSTS, Expansions(vocabulary))
         if q is None or not searcher.any_match(q, where):
             return None
     except (QueryError, EngineQueryError) as exc:  # a suggestion it cannot run is none

@@ -444,6 +444,12 @@ def test_a_damaged_index_says_rebuild_and_a_rebuild_mends_it(built: Path,
         toc.write_bytes(bytes(toc.stat().st_size))
     zeros = splib("--catalog", "catalog.toml", "search", "shelter", cwd=other)
     assert zeros.returncode == 1 and "its files are damaged" in zeros.stderr, zeros.stderr
+    # An update, even with nothing changed, builds it again rather than vouch for it.
+    mended = splib("--catalog", "catalog.toml", "update", cwd=other)
+    assert mended.returncode == 0 and "The index's files were damaged; it was built again" \
+        in mended.stderr, mended.stderr
+    assert "Guide to shelter for survivors" in splib(
+        "--catalog", "catalog.toml", "search", "shelter", cwd=other).stdout
     found = splib("--catalog", "catalog.toml", "search", "shelter", cwd=folder)
     assert found.returncode == 1
     assert "could not be read" in found.stderr and "damaged" in found.stderr
@@ -470,8 +476,11 @@ def test_naming_the_catalog_another_way_changes_nothing(built: Path, tmp_path: P
     assert splib("--catalog", "catalog.toml", "update", cwd=folder).returncode == 0
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    linked = tmp_path / "linked"
+    linked.symlink_to(folder)  # the same folder by another name, as macOS's /tmp is
     for args, env in ((["update"], {"SPLIB_CATALOG": str(folder / "catalog.toml")}),
-                      (["--catalog", "../lib/../lib/catalog.toml", "update"], {})):
+                      (["--catalog", "../lib/../lib/catalog.toml", "update"], {}),
+                      (["update"], {"SPLIB_CATALOG": str(linked / "catalog.toml")})):
         done = splib(*args, cwd=elsewhere, env=env)
         assert done.returncode == 0, done.stderr
         assert "Nothing changed" in done.stderr, done.stderr
@@ -491,6 +500,8 @@ def test_commands_in_messages_name_the_library_as_it_was_named(tmp_path: Path) -
     assert updated.returncode == 0, updated.stderr
     assert "check their titles with `splib --catalog lib/catalog.toml show ID`" in \
         updated.stderr
+    found = splib("--catalog", "lib/catalog.toml", "search", "shelter", cwd=tmp_path)
+    assert "more like this: splib --catalog lib/catalog.toml similar guide" in found.stdout
 
 
 def test_splibs_own_failure_while_searching_is_not_called_a_damaged_index(

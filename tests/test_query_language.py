@@ -188,6 +188,8 @@ def test_did_you_mean_leaves_english_words_the_library_lacks(tmp_path: Path) -> 
                   "what letters do survivors need when staying in shelters twice a year"):
         assert library.search(typed).suggestion is None, typed
     assert library.search("leters stating facts").suggestion == "letters stating facts"
+    # A word left as typed need not be in the reports the correction finds.
+    assert library.search("twice leters").suggestion == "twice letters"
 
 
 def test_acronyms_are_learned_from_the_catalogs_names(tmp_path: Path) -> None:
