@@ -715,15 +715,9 @@ class Library:
     def _index_readable(self) -> bool:
         """Whether the live index opens for searching (its table of contents and segments
         read); one missing is not damaged (the build makes it)."""
+        ix = None
         try:
             ix = open_current(self.store)
-        except SplibError:
-            return True
-        except Exception as exc:
-            if not unreadable(exc):
-                raise
-            return False
-        try:
             with ix.searcher(B, K1) as searcher:
                 searcher.doc_count()
         except SplibError:
@@ -733,7 +727,8 @@ class Library:
                 raise
             return False
         finally:
-            ix.close()
+            if ix is not None:
+                ix.close()
         return True
 
     def _take_inbox(self, inbox: Path, progress: Progress) -> tuple[str, ...]:
