@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .catalog import Catalog, Report, catalog_from_bytes, load_catalog, url_problem
 from .engine import K1, B, Index, IndexGone, unreadable
 from .errors import (
+    CatalogError,
     ExtractionError,
     FetchError,
     IndexDamagedError,
@@ -288,10 +289,17 @@ class Library:
 
         if sort not in SORTS:
             raise QueryError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
-        return self._with_index(lambda ix: search(
+        results = self._with_index(lambda ix: search(
             ix, query, limit=limit, pages=pages, org=org, year=year,
             more_like_this=more_like_this, offset=offset, within=within, sort=sort,
             facets=facets, organization=organization))
+        try:
+            self.catalog()
+        except CatalogError as exc:  # the keeper's typo: the index as last built answers
+            results = replace(results, notes=(
+                *results.notes, "These results come from the index as it was last built: the "
+                f"catalog cannot be read now, and the library's keeper must fix it ({exc})"))
+        return results
 
     def _with_index(self, job: Callable[[Index], _T]) -> _T:
         """Run `job` on the live index, opening it again when a rebuild swept it away.

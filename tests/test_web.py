@@ -341,7 +341,9 @@ def test_a_catalog_broken_while_serving_leaves_search_working(tmp_path: Path) ->
     inside = client.get("/?q=housing&report=guide")
     assert inside.status_code == 200 and "needs the catalog; all reports were searched" in unescape(
         inside.get_data(as_text=True))
-    assert client.get("/api/search?q=housing").status_code == 200
+    api = client.get("/api/search?q=housing")
+    assert api.status_code == 200 and [h["id"] for h in api.get_json()["results"]] == ["guide"]
+    assert any("the catalog cannot be read now" in n for n in api.get_json()["notes"])
 
 
 def test_xss_text_is_in_the_fixture(lib: Library) -> None:

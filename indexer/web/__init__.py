@@ -311,10 +311,8 @@ def _results_page(lib: Library, q: str, filters: Filters) -> dict[str, Any]:
     notes: list[str] = []
     try:
         catalog: Catalog | None = lib.catalog()
-    except CatalogError as exc:
+    except CatalogError:  # the search says so in its notes
         catalog = None
-        notes.append(f"These results come from the index as it was last built: the catalog "
-                     f"cannot be read now, and the library's keeper must fix it ({exc})")
     if filters.report and (catalog is None or catalog.find(filters.report) is None):
         notes.append("Searching inside one report needs the catalog; all reports were searched."
                      if catalog is None else f"The catalog has no report {filters.report!r}; "
