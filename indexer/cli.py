@@ -582,11 +582,12 @@ def _print_results(results: SearchResults, offset: int, color: bool) -> None:
     else:
         match = "matches" if results.total == 1 else "match"
         click.echo(f"{plural(results.total, 'report')} {match}; showing {shown}.", err=True)
+    similar = _typed("similar")  # the command under each result, named once
     for rank, hit in enumerate(results.results, start=offset + 1):
-        _print_hit(rank, hit, color)
+        _print_hit(rank, hit, color, similar)
 
 
-def _print_hit(rank: int, hit: Hit, color: bool) -> None:
+def _print_hit(rank: int, hit: Hit, color: bool, similar: str) -> None:
     click.echo("")
     title = click.style(hit.title, bold=True) if color else hit.title
     click.echo(f"{rank}. {title}")
@@ -602,7 +603,7 @@ def _print_hit(rank: int, hit: Hit, color: bool) -> None:
         if snip.ocr:
             where += " [read by OCR: may contain errors]"
         click.echo(f"   {where}: {mark(snip, color)}")
-    click.echo(f"   more like this: {_typed(f'similar {hit.id}')}")
+    click.echo(f"   more like this: {similar} {hit.id}")
 
 
 def mark(snip: Snippet, color: bool) -> str:

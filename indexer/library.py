@@ -723,20 +723,12 @@ class Library:
     def _index_readable(self) -> bool:
         """Whether the live index opens for searching (its table of contents and segments
         read); one missing is not damaged (the build makes it)."""
-        ix = None
         try:
-            ix = open_current(self.store)
-            with ix.searcher(B, K1) as searcher:
-                searcher.doc_count()
-        except SplibError:
-            return True
-        except Exception as exc:
-            if not unreadable(exc):
-                raise
+            self._with_index(_open_searcher)
+        except IndexDamagedError:
             return False
-        finally:
-            if ix is not None:
-                ix.close()
+        except SplibError:
+            pass
         return True
 
     def _take_inbox(self, inbox: Path, progress: Progress) -> tuple[str, ...]:
@@ -842,6 +834,12 @@ def _mode(refetch: bool, offline: bool) -> FetchMode:
     if offline:
         return FetchMode.NONE
     return FetchMode.ALL if refetch else FetchMode.MISSING
+
+
+def _open_searcher(index: Index) -> None:
+    """Open a searcher on `index` (reading its segments' tables) and close it."""
+    with index.searcher(B, K1) as searcher:
+        searcher.doc_count()
 
 
 def _forget_removed(records: dict[str, EntryRecord], catalog: Catalog) -> bool:
