@@ -673,9 +673,9 @@ def _write_ways(documents: list[Any], ways: dict[str, tuple[Any, Any]], folder: 
 
 def test_the_index_is_written_as_whoosh_alone_writes_it(
         corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The segment written with the lean codec (blocks of one posting compressed, as Whoosh
-    does) and the one-loop text fields is the one Whoosh's own codec and fields write, byte
-    for byte."""
+    """The segment written with the lean codec (small blocks compressed, as Whoosh does)
+    and the one-loop text fields is the one Whoosh's own codec and fields write, byte for
+    byte."""
     from whoosh.codec.whoosh3 import W3Codec
     from whoosh.fields import TEXT
 
@@ -683,7 +683,7 @@ def test_the_index_is_written_as_whoosh_alone_writes_it(
     from indexer.engine.codec import LeanCodec
     from indexer.engine.textanalyzer import IndexedText
 
-    monkeypatch.setattr(codec, "SINGLE_AS_IS", False)
+    monkeypatch.setattr(codec, "AS_IS_BELOW", 0)
     folders = _write_ways(_cranfield_documents(corpora), {
         "whoosh": (W3Codec, TEXT.index), "lean codec": (LeanCodec, TEXT.index),
         "one-loop fields": (W3Codec, IndexedText.index), "ours": (LeanCodec, IndexedText.index),
@@ -717,9 +717,9 @@ def _packed(folder: Path) -> dict[str, bytes]:
 
 def test_the_index_reads_back_what_whoosh_alone_writes(
         corpora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With blocks of one posting left uncompressed: every term's postings (documents,
+    """With small blocks of postings left uncompressed: every term's postings (documents,
     weights, positions), every document's stored fields and field lengths read back as from
-    the index Whoosh's own codec and fields write; and the file is no larger."""
+    the index Whoosh's own codec and fields write; and the file is at most 5% larger."""
     from whoosh import index as whoosh_index
     from whoosh.codec.whoosh3 import W3Codec
     from whoosh.fields import TEXT
@@ -756,7 +756,7 @@ def test_the_index_reads_back_what_whoosh_alone_writes(
         return sum(len(data) for name, data in _packed(folder).items()
                    if not name.endswith(ARRAYS_EXT))
 
-    assert size(folders["ours"]) <= size(folders["whoosh"])
+    assert size(folders["ours"]) <= 1.05 * size(folders["whoosh"])
 
 
 def test_whole_posting_lists_are_whooshs_blocks_read_whole(

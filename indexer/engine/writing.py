@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.query import Term
 
 from . import IndexDocument
 from .codec import LeanCodec
@@ -67,6 +66,8 @@ class WhooshWriter:
 
     def pages(self) -> int:
         """Pages in the committed index."""
+        from whoosh.query import Term  # here: a rebuild's commit needs no query classes
+
         with self.ix.searcher() as searcher:
             return len(searcher.search(Term("kind", "page"), limit=None, scored=False))
 
