@@ -21,6 +21,7 @@ engine compiles (`engine/queries.py`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, Union
 
@@ -468,18 +469,21 @@ class Glossary(Protocol):
 _LONGEST_EXPANSION = 8
 
 
-def with_acronyms(node: Node, glossary: Glossary) -> tuple[Node, tuple[str, ...]]:
+def with_acronyms(node: Node, glossary: Glossary,
+                  is_word: Callable[[str], bool] | None = None) -> tuple[Node, tuple[str, ...]]:
     """`node` with each acronym the library defines also searched as its expansion, and each
     expansion as its acronym ("DMST" <-> "domestic minor sex trafficking"); and what was added,
-    for "also searched"."""
+    for "also searched". An acronym is one typed with two capitals or more ("DMST", "TVPA",
+    not "who" or "it"), or, given `is_word` (whether a lower-case word is a word of the
+    language), one typed in small letters that is no word ("dmst", "csec"; not "ice")."""
     also: list[str] = []
 
     def word_or(leaf: Word | Phrase) -> Node:
-        # Typed as an acronym (two capitals or more: "DMST", "TVPA"), not "who" or "it".
-        if isinstance(leaf, Word) and not leaf.prefix and not leaf.edits \
-                and sum(c.isupper() for c in leaf.text) >= 2:
-            long = glossary.long(leaf.text)
-            if long and long.split() != [leaf.text.lower()]:
+        if isinstance(leaf, Word) and not leaf.prefix and not leaf.edits:
+            capitals = sum(c.isupper() for c in leaf.text) >= 2
+            long = glossary.long(leaf.text) if capitals or is_word is not None else None
+            if long and long.split() != [leaf.text.lower()] and (
+                    capitals or (is_word is not None and not is_word(leaf.text.lower()))):
                 also.append(long)
                 return AnyOf((leaf, Phrase(tuple(long.split()), leaf.field)))
         if isinstance(leaf, Phrase):
@@ -522,3 +526,21 @@ def with_acronyms(node: Node, glossary: Glossary) -> tuple[Node, tuple[str, ...]
 
     result = walk(node)
     return result, tuple(dict.fromkeys(also))
+
+
+def with_corrections(node: Node, fixes: Mapping[str, str]) -> Node:
+    """`node` with each typed word in `fixes` (lower-case typed words and their corrections)
+    also searched as its correction: "trafficing indicaters" finds the pages on trafficking
+    indicators, not the stem "traffic" alone. Phrases, prefixes, fuzzy words and what a NOT
+    excludes stay as typed."""
+    def walk(n: Node) -> Node:
+        if isinstance(n, Word) and not n.prefix and not n.edits:
+            fix = fixes.get(n.text.lower())
+            return AnyOf((n, Word(fix, n.field))) if fix else n
+        if isinstance(n, AllOf):
+            return AllOf(tuple(walk(c) for c in n.nodes))
+        if isinstance(n, AnyOf):
+            return AnyOf(tuple(walk(c) for c in n.nodes))
+        return n
+
+    return walk(node)

@@ -51,12 +51,13 @@ from .query import (
     parse,
     parse_years,
     with_acronyms,
+    with_corrections,
 )
 from .results import EMPTY_LIBRARY, SORTS, Hit, SearchResults, Similar
 from .similar import is_word
 from .similar import similar as similar_reports
 from .snippets import Snippet, lead, make_snippet
-from .spelling import Expansions, checked, corrections, replace_words
+from .spelling import Expansions, checked, corrections, is_english, replace_words
 from .words import Vocabulary, load
 
 __all__ = ["Hit", "SearchResults", "Similar", "Snippet", "search", "similar"]
@@ -208,7 +209,8 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
             corrected = corrections(searcher, vocabulary, question)
             if corrected:
                 suggestion = replace_words(text, corrected)
-            widened, also = with_acronyms(AllOf(tuple(question)), glossary)
+            widened, also = with_acronyms(AllOf(tuple(question)), glossary, is_english)
+            also += tuple(corrected.values())
             asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
             q = searcher.compile(AnyOf(asked + tuple(Word(w) for w in corrected.values())),
                                  boosts, Expansions(vocabulary),
@@ -219,9 +221,15 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
         ranked = run(_feedback(searcher, q, where, ranking))
         answer = _Answer(q, ranked, ranked.reports)
     else:
-        node, also = with_acronyms(parsed.node, glossary)
-        answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)
+        node, also = with_acronyms(parsed.node, glossary, is_english)
         fixes = corrections(searcher, vocabulary, leaves(parsed.node))
+        if fixes and not parsed.operators:
+            # A word no report and no dictionary has is a typo: its correction is searched
+            # with it, as in a question (the syntax of a query typed with operators stays
+            # as typed; "Did you mean" offers the correction).
+            node = with_corrections(node, fixes)
+            also += tuple(fixes.values())
+        answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)
         if fixes:
             suggestion = checked(searcher, vocabulary, replace_words(text, fixes), where)
     return _Found(answer, suggestion, also, wanted)

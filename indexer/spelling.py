@@ -50,7 +50,8 @@ class Expansions:
 def corrections(searcher: Searcher, vocabulary: Vocabulary,
                 nodes: Sequence[Word | Phrase] | Sequence[Node]) -> dict[str, str]:
     """Typed words the library never writes, each with the written word it most likely
-    meant: within two edits, the closer and the more often written first, and not one that
+    meant: within `max_edits` of it (one edit for a word of three to five letters, two for a
+    longer one), the closer and the more often written first, and not one that
     stems as the typed word does ("trafficing" -> "trafficking", although its stem
     "traffic" is a word: "traffic" would search the same stem). A word typed in capitals is
     an acronym, not a typo (SIJS is not "six"); an English word is not one either, although
@@ -68,7 +69,7 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
             continue  # a word the library writes is not a typo: it may be the subject
         own = stem(typed)
         best: tuple[float, str] | None = None
-        for distance in (1, 2):
+        for distance in range(1, max_edits(typed) + 1):
             for word in near(vocabulary, typed, distance, 1, 20):
                 count = vocabulary.count(word)
                 if stem(word) == own or word in QUESTION_WORDS:
@@ -83,6 +84,14 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
         if best is not None and not is_english(typed):
             fixes[typed] = best[1]
     return fixes
+
+
+def max_edits(word: str) -> int:
+    """How far a correction of `word` may be: none for one or two letters, one edit for
+    three to five, two beyond (the rule of Lucene's "AUTO" fuzziness). Two edits turn most
+    short words into another word: "dmst" into "debt", "ovc" into "one", "trata" into
+    "trauma"."""
+    return 0 if len(word) < 3 else 1 if len(word) <= 5 else 2
 
 
 def _acronym(word: str) -> bool:

@@ -192,6 +192,55 @@ def test_did_you_mean_leaves_english_words_the_library_lacks(tmp_path: Path) -> 
     assert library.search("twice leters").suggestion == "twice letters"
 
 
+def test_a_misspelled_keyword_is_searched_with_its_correction(lib: Library) -> None:
+    """"trafficing" stems as "traffic": searched alone it found the farm report's traffic
+    stops. Its correction is searched with it, says so, and marks the pages' words."""
+    found = lib.search("trafficing", limit=10)
+    assert found.suggestion == "trafficking" and found.also == ("trafficking",)
+    assert {"defines", "acronym-only"} <= {h.id for h in found.results}
+    assert "Trafficking" in highlighted(lib, "trafficing", "defines")
+    # A query typed with operators is searched as typed; "Did you mean" still offers.
+    strict = lib.search("trafficing AND shelters")
+    assert strict.also == () and strict.suggestion == "trafficking AND shelters"
+    assert not strict.results
+
+
+def test_an_acronym_typed_in_small_letters_is_searched_as_one(tmp_path: Path) -> None:
+    """"dmst" and "csec", typed as people type, are the library's acronyms as DMST is; "ice",
+    an English word, is not the ICE a report defines."""
+    (tmp_path / "defines.pdf").write_bytes(make_pdf([
+        *DEFINES, "Agents of Immigration and Customs Enforcement (ICE) met the survivors."]))
+    (tmp_path / "long.pdf").write_bytes(make_pdf([
+        *LONG_ONLY, "Roads covered in ice; immigration and customs enforcement offices closed."]))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": name, "title": name.title(), "summary": "", "path": f"{name}.pdf"}
+        for name in ("defines", "long")])
+    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    for typed in ("dmst", "Dmst", "DMST"):
+        found = library.search(typed)
+        assert found.also == ("domestic minor sex trafficking",), typed
+        assert {h.id for h in found.results} == {"defines", "long"}, typed
+        assert found.suggestion is None
+    assert library.search("ICE").also == ("immigration and customs enforcement",)
+    assert library.search("ice").also == ()
+
+
+def test_a_short_word_is_corrected_by_one_edit_at_most(tmp_path: Path) -> None:
+    """Two edits turn most short words into another: "dmst" is not "debt", "ovc" not "one",
+    "trata" not "trauma". A longer word may still take two."""
+    (tmp_path / "notes.pdf").write_bytes(make_pdf([
+        "Debt bondage, trauma and recovery: one survivor's account of shelters."]))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": "notes", "title": "Notes", "summary": "", "path": "notes.pdf"}])
+    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    for typed in ("dmst", "ovc", "trata"):
+        assert library.search(typed).suggestion is None, typed
+    assert library.search("debtt").suggestion == "debt"
+    assert library.search("rekovary").suggestion == "recovery"  # two edits, eight letters
+
+
 def test_acronyms_are_learned_from_the_catalogs_names(tmp_path: Path) -> None:
     """An organisation written "... Human Services (HHS)" in the catalog defines HHS: a
     search for HHS also finds reports that write the words, and says so."""
