@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -139,13 +140,33 @@ def _source(data: Any) -> SourceRecord:
                         size=int(data.get("size", 0)), mtime_ns=int(data.get("mtime_ns", 0)))
 
 
+# The process's umask, read once while it is the only thread (setting is the only way to
+# read it before Python 3.13): the permissions a file splib creates gets, as any other.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def _shared(fd: int, like: Path | None = None) -> None:
+    """Give a file made by `tempfile` (which makes it private to its owner) the permissions
+    `like` has, or those of a file created by `open`: a catalog that its keeper shares, or a
+    data folder that `splib serve` reads as another user, stays readable after a write."""
+    try:
+        mode = stat.S_IMODE(like.stat().st_mode) if like is not None else None
+    except OSError:
+        mode = None
+    with contextlib.suppress(OSError):  # a file system without permissions (FAT, some shares)
+        os.fchmod(fd, mode if mode is not None else 0o666 & ~_UMASK)
+
+
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never a part;
     `durable`: on disk before it replaces the old one, so that a power cut cannot leave it
-    empty (a file that checks itself when read can go without)."""
+    empty (a file that checks itself when read can go without). The file keeps the
+    permissions it had (a new one gets the usual ones)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        _shared(fd, path)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if durable:
@@ -193,6 +214,7 @@ class Store:
         """
         self.sources.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.sources, prefix=".incoming.", suffix=".tmp")
+        _shared(fd)
         sink = _HashingSink(self, Path(tmp))
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -343,7 +365,10 @@ class Store:
 
     def new_index_dir(self) -> Path:
         self.indexes.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=self.indexes, prefix="gen-"))
+        made = Path(tempfile.mkdtemp(dir=self.indexes, prefix="gen-"))
+        with contextlib.suppress(OSError):  # as a folder made by mkdir is (`_shared`)
+            made.chmod(0o777 & ~_UMASK)
+        return made
 
     def publish_index(self, path: Path) -> None:
         """Make `path` the live index in one rename, then drop generations no reader needs.

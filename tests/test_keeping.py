@@ -363,3 +363,40 @@ def test_a_move_that_cannot_be_done_leaves_every_file_and_the_catalog(tmp_path: 
     assert sorted(p.name for p in (folder / "incoming").iterdir()) == [
         "cover.pdf", "guide.pdf", "training.pdf"]
     assert (folder / "catalog.toml").read_bytes() == before
+
+
+def test_writes_leave_the_catalog_and_the_data_folder_as_readable_as_before(
+        tmp_path: Path) -> None:
+    """A catalog its keeper shares (mode 664) stays shared after `splib add`; a new catalog
+    and the data folder's files and folders get the permissions the umask gives (a server
+    running as another user reads them), not the private ones of a temporary file."""
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    def run(*args: str, umask: int) -> None:
+        done = subprocess.run([sys.executable, "-m", "indexer", *args], cwd=folder,
+                              capture_output=True, text=True, timeout=300,
+                              preexec_fn=lambda: os.umask(umask))
+        assert done.returncode == 0, done.stderr
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    folder = library_folder(tmp_path)
+    (folder / "catalog.toml").chmod(0o664)
+    run("--catalog", "catalog.toml", "--data", "private", "add", "incoming/guide.pdf",
+        umask=0o077)
+    assert mode(folder / "catalog.toml") == 0o664
+    kept = list((folder / "private" / "text").iterdir())
+    assert kept and all(mode(p) == 0o600 for p in kept)  # as that umask asks
+    run("--catalog", "new.toml", "add", "incoming/cover.pdf", umask=0o022)
+    assert mode(folder / "new.toml") == 0o644
+    run("--catalog", "catalog.toml", "rebuild", umask=0o022)
+    data = folder / ".splib"
+    assert mode(data / "manifest.json") == 0o644
+    made = [p for p in (data / "index").iterdir() if p.is_dir()]
+    assert made and all(mode(p) == 0o755 for p in made)
+    assert all(mode(p) == 0o644 for p in (data / "sources").iterdir())
+    assert all(mode(p) == 0o644 for p in (data / "text").iterdir())
