@@ -413,8 +413,11 @@ def _print_build(report: BuildReport, what: str) -> None:
 
 def _print_problems(report: BuildReport) -> None:
     for entry in report.entries:
-        if entry.state != "text" and entry.error:
-            click.echo(f"  {entry.id} ({entry.state}): {_as_typed(entry.error)}", err=True)
+        if entry.error:
+            # A report whose file has gone, or whose link failed, keeps the text read before:
+            # indexed still, but its keeper should hear of it.
+            state = "its text as read before" if entry.state == "text" else entry.state
+            click.echo(f"  {entry.id} ({state}): {_as_typed(entry.error)}", err=True)
     for note in report.notes:
         click.echo(f"Note: {_as_typed(note)}", err=True)
 

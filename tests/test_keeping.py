@@ -400,3 +400,17 @@ def test_writes_leave_the_catalog_and_the_data_folder_as_readable_as_before(
     assert made and all(mode(p) == 0o755 for p in made)
     assert all(mode(p) == 0o644 for p in (data / "sources").iterdir())
     assert all(mode(p) == 0o644 for p in (data / "text").iterdir())
+
+
+def test_a_report_whose_file_has_gone_is_named_by_update_and_rebuild(tmp_path: Path) -> None:
+    """Its text read before stays searchable, and the keeper hears which file to find."""
+    folder = library_folder(tmp_path)
+    assert splib("--catalog", "catalog.toml", "add", "incoming", cwd=folder).returncode == 0
+    assert splib("--catalog", "catalog.toml", "rebuild", cwd=folder).returncode == 0
+    gone = next(e for e in entries(folder) if e["path"] == "incoming/guide.pdf")
+    (folder / "incoming" / "guide.pdf").unlink()
+    for command in ("update", "rebuild"):
+        done = splib("--catalog", "catalog.toml", command, cwd=folder)
+        assert done.returncode == 0, done.stderr
+        assert f"{gone['id']} (its text as read before): local file not found" in done.stderr
+        assert "3 reports with full text" in done.stderr
