@@ -120,6 +120,14 @@ def load_catalog(path: Path) -> Catalog:
 
 def catalog_from_bytes(raw: bytes, path: Path) -> Catalog:
     """The catalog file's bytes, as read from `path`, validated (`CatalogError`)."""
+    # A report named where the catalog goes (`--catalog report.pdf`): a PDF, or bytes no
+    # text has (but a catalog saved as UTF-16, whose message follows).
+    if raw.lstrip()[:5] == b"%PDF-" or (
+            b"\x00" in raw[:4096] and raw[:2] not in (b"\xff\xfe", b"\xfe\xff")):
+        raise CatalogError(
+            f"{path} is a report, not a catalog: the catalog is a text file that lists the "
+            f"reports (README, 'Catalog format'). Add this one to yours with `splib --catalog "
+            f"catalog.toml add {path}`.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -97,15 +97,15 @@ def _verbosity_options(f: Any) -> Any:
 
 @click.group(cls=SplibGroup, context_settings=CONTEXT)
 @click.option("--catalog", type=click.Path(dir_okay=False), envvar="SPLIB_CATALOG",
-              default="corpus/catalog.toml", show_default=True,
-              help="The catalog file (also SPLIB_CATALOG).")
+              help="The catalog file (also SPLIB_CATALOG).  [default: corpus/catalog.toml, "
+                   "or catalog.toml in this folder when there is no corpus/catalog.toml]")
 @click.option("--data", type=click.Path(file_okay=False), envvar="SPLIB_DATA",
               help="The data folder: fetched files, text, index (also SPLIB_DATA).  "
                    "[default: .splib beside the catalog]")
 @_verbosity_options
 @click.version_option(package_name="splib")
 @click.pass_context
-def main(ctx: click.Context, catalog: str, data: str | None) -> None:
+def main(ctx: click.Context, catalog: str | None, data: str | None) -> None:
     """Full-text search over a library of reports.
 
     \b
@@ -152,11 +152,13 @@ def _command(lib: Library, args: str) -> str:
     import os
     import shlex
 
-    from .library import default_data
+    from .library import DEFAULT_CATALOG, default_data
 
     options = ""
     catalog = str(lib.catalog_path)
-    if catalog not in ("corpus/catalog.toml", os.environ.get("SPLIB_CATALOG", "")):
+    # (catalog.toml in the working folder, the default where there is no corpus/catalog.toml,
+    # is named too: the command then works wherever it is typed from that folder.)
+    if catalog not in (str(DEFAULT_CATALOG), os.environ.get("SPLIB_CATALOG", "")):
         options += f" --catalog {shlex.quote(catalog)}"
     data, named = lib.store.root, os.environ.get("SPLIB_DATA")
     if data != default_data(lib.catalog_path) and not (named and data == Path(named)):

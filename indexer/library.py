@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # the rest is loaded by the commands that use it: a search lo
 log = logging.getLogger(__name__)
 
 DEFAULT_CATALOG = Path("corpus/catalog.toml")
+HERE_CATALOG = "catalog.toml"
 DATA_NAME = ".splib"  # the data folder's name, beside the catalog unless told otherwise
 LEGACY_FOLDER = "corpus"  # catalogs in corpus/ once kept their data in the folder above
 DEFAULT_QUESTIONS = Path("queries/library.toml")
@@ -123,7 +124,7 @@ class Library:
 
     def __init__(self, catalog: str | Path | None = None, data: str | Path | None = None, *,
                  fetch: FetchSettings | None = None, limits: Limits | None = None) -> None:
-        self.catalog_path = Path(catalog or os.environ.get("SPLIB_CATALOG") or DEFAULT_CATALOG)
+        self.catalog_path = Path(catalog or os.environ.get("SPLIB_CATALOG") or default_catalog())
         chosen = data or os.environ.get("SPLIB_DATA")
         self.store = Store(Path(chosen) if chosen else default_data(self.catalog_path))
         self._fetch_settings = fetch
@@ -771,6 +772,14 @@ class Library:
             fetcher.close()
             if own:
                 pool.close()
+
+
+def default_catalog() -> Path:
+    """The catalog of a command given none: `corpus/catalog.toml`, or `catalog.toml` in the
+    working folder when there is no such file and there is that one (a keeper standing in
+    the folder `splib --catalog catalog.toml add` made their library in)."""
+    here = Path(HERE_CATALOG)
+    return here if not DEFAULT_CATALOG.exists() and here.is_file() else DEFAULT_CATALOG
 
 
 def default_data(catalog: Path) -> Path:

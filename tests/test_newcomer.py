@@ -110,6 +110,24 @@ def test_an_empty_folder_asks_for_a_catalog_first(tmp_path: Path) -> None:
     assert "rebuild" not in searched.stderr.split("No catalog", 1)[0]
 
 
+def test_in_the_librarys_own_folder_its_catalog_is_the_default(built: Path) -> None:
+    """A keeper who made their library with `splib --catalog catalog.toml add` and stands in
+    its folder runs `splib search` and `splib status` without --catalog."""
+    found = splib("search", "shelter", cwd=built)
+    assert found.returncode == 0, found.stderr
+    assert "Guide to shelter for survivors" in found.stdout
+    status = splib("status", cwd=built)
+    assert status.returncode == 0 and re.search(r"^guide +text ", status.stdout, re.M)
+
+
+def test_a_report_named_as_the_catalog_says_so(built: Path) -> None:
+    wrong = splib("--catalog", "guide.pdf", "status", cwd=built)
+    assert wrong.returncode == 1
+    assert "guide.pdf is a report, not a catalog" in wrong.stderr
+    assert "splib --catalog catalog.toml add guide.pdf" in wrong.stderr
+    assert "UTF-8" not in wrong.stderr
+
+
 # -- 3. progress, and -v/-q after the command ---------------------------------------------
 
 def test_rebuild_shows_a_line_per_report_when_not_on_a_terminal(tmp_path: Path) -> None:
