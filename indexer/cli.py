@@ -415,11 +415,13 @@ def _print_build(report: BuildReport, what: str) -> None:
 
 def _print_problems(report: BuildReport) -> None:
     for entry in report.entries:
-        if entry.error:
-            # A report whose file has gone, or whose link failed, keeps the text read before:
-            # indexed still, but its keeper should hear of it.
-            state = "its text as read before" if entry.state == "text" else entry.state
-            click.echo(f"  {entry.id} ({state}): {_as_typed(entry.error)}", err=True)
+        problem = entry.error or entry.unread
+        if problem:
+            # A report whose file has gone, or whose link failed, or that cannot be read
+            # again, keeps the text read before: indexed still, but its keeper should hear.
+            state = "its text as read before" if entry.error and entry.state == "text" else \
+                entry.state.replace("-", " ")
+            click.echo(f"  {entry.id} ({state}): {_as_typed(problem)}", err=True)
     for note in report.notes:
         click.echo(f"Note: {_as_typed(note)}", err=True)
 

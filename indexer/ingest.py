@@ -208,6 +208,15 @@ class Ingester:
                  outcome if isinstance(outcome, ExtractionError) else
                  plural(len(outcome.pages), "page"))
         if isinstance(outcome, ExtractionError):
+            if outcome.transient and record.text_key and not record.extract_error and \
+                    record.text_key.startswith(record.source.sha256) and \
+                    self.store.has_text(record.text_key):
+                # The same file, read before under other settings (another OCR language),
+                # cannot be read now for a reason that may pass (a language not installed):
+                # the text read before stays indexed, and the next update tries again.
+                return record.with_changes(
+                    unread=f"{outcome} (the text read before is still searched)",
+                    extract_seconds=seconds)
             return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
                                        chars=0, warnings=(), extract_seconds=seconds,
                                        ocr_pages=0, ocr_confidence=None,

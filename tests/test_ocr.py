@@ -391,3 +391,23 @@ def test_a_scan_half_read_by_a_failing_tesseract_is_read_by_the_next_update(
     hits = {h["id"]: h["snippets"] for h in json.loads(found.stdout)["results"]}
     assert hits["mixed"][0]["page"] == 2 and hits["mixed"][0]["ocr"]
     assert hits["flyer"][0]["page"] == 1 and hits["flyer"][0]["ocr"]
+
+
+def test_a_language_not_installed_keeps_the_text_read_before(tmp_path: Path) -> None:
+    """A keeper sets `language` on a scan read before in English to one Tesseract lacks: the
+    pages read before stay searchable, update names what to install, and the next update
+    tries again."""
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf((TWO_COLUMNS,)))
+    entry = {"id": "scan", "title": "Referral protocol", "path": "scan.pdf", "summary": "S"}
+    write_catalog(tmp_path / "catalog.toml", [entry])
+    assert splib("--catalog", "catalog.toml", "rebuild", cwd=tmp_path).returncode == 0
+    write_catalog(tmp_path / "catalog.toml", [{**entry, "language": "zzz"}])
+    for _ in range(2):  # the second update tries the language again
+        done = splib("--catalog", "catalog.toml", "update", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "no data for the language zzz" in done.stderr
+        assert "the text read before is still searched" in done.stderr
+        found = splib("--catalog", "catalog.toml", "search", '"crew leader"', cwd=tmp_path)
+        assert "Referral protocol" in found.stdout, found.stdout + found.stderr
+    status = splib("--catalog", "catalog.toml", "status", cwd=tmp_path)
+    assert re.search(r"^scan +text ", status.stdout, re.M), status.stdout
