@@ -5,8 +5,8 @@ for a person to check. A PDF is opened once with PDFium and only its first pages
 the title is the metadata title when it is plausible (not a file name, not "Microsoft Word -
 ..."), otherwise the cover's largest type, found by grouping PDFium's characters into lines with
 their printed size; the date is one printed on its own line on the cover or the first three
-pages, else the file's creation date; the organisation comes from the metadata author or a cover
-line naming an agency; the summary is the first paragraph under "Executive Summary",
+pages, else the file's creation date (none for a scan: that is when it was scanned); the
+organisation comes from the metadata author or a cover line naming an agency; the summary is the first paragraph under "Executive Summary",
 "Abstract" and the like. A web page gives its `citation_*`, Open Graph and `<title>` metadata.
 A guess that finds nothing leaves the field empty rather than guess wildly, and a file that
 cannot be read gives an empty `Guess`: guessing never raises (callers run it in an isolated
@@ -337,8 +337,10 @@ def _guess_pdf(data: bytes, password: str) -> Guess:
             organization = _cover_organization(cover_lines, title_block)
         if not authors and cover_lines:
             authors = _cover_authors(cover_lines)
-        date = _printed_date(reader, cover, title_block) or _pdf_date(
-            meta.get("CreationDate", ""))
+        # A PDF with no text on its first pages is a scan: its file was made the day the
+        # paper went through the scanner, which says nothing of when the report was written.
+        date = _printed_date(reader, cover, title_block) or (
+            _pdf_date(meta.get("CreationDate", "")) if cover is not None else "")
         summary = _pdf_summary(reader)
         return Guess(title=title, date=date, organization=organization, authors=authors,
                      summary=summary)

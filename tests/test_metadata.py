@@ -195,6 +195,16 @@ def test_dates_in_running_text_and_ranges_are_not_publication_dates() -> None:
     assert found.summary.startswith("In this report, we examine data")
 
 
+def test_a_scan_takes_no_date_from_the_day_it_was_scanned() -> None:
+    """A PDF of pictures only was made by the scanner: its creation date (here, today's, as
+    Pillow writes it) is not when the report was written."""
+    from scans import LETTER, scanned_pdf
+
+    scan = scanned_pdf((LETTER,))
+    assert re.search(rb"/CreationDate \(D:\d{8}", scan)
+    assert guess_pdf(scan).date == ""
+
+
 def test_date_on_an_inside_page() -> None:
     found = guess_pdf(build_pdf([cover_lines(None), [Text("Published 2016", 10, 100)]]))
     assert found.date == "2016"
