@@ -507,9 +507,10 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
            year: str | None, offset: int, sort: str, facets: bool, as_json: bool) -> None:
     """Search inside the reports and their summaries.
 
-    Every word must appear (in a report's pages, title or summary), in any of its forms
-    (house finds housing); reports with some of the words follow those with all. A question
-    or a pasted paragraph is read as plain words.
+    Reports with all the words (in their pages, title or summary, in any of the words'
+    forms: house finds housing) come first; reports with some of them follow when they are
+    few (+word or AND requires a word). A misspelt word is searched with its correction. A
+    question or a pasted paragraph is read as plain words.
 
     \b
     Query syntax:

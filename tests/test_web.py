@@ -453,3 +453,12 @@ def test_saved_copies_open_with_the_readmes_relative_data_folder(
     assert 'href="/copy/guide#page=4"' in html
     with client.get("/copy/guide") as copy:
         assert copy.status_code == 200 and copy.data.startswith(b"%PDF")
+
+
+def test_how_to_search_says_what_the_search_does(client: Any) -> None:
+    """The help beside the search box tells how words are matched as the search does it:
+    reports with some of the words follow, so it does not say every word must appear."""
+    page = client.get("/").get_data(as_text=True)
+    assert "then, when\n  they are few, reports with some of them" in page
+    assert "Every word must appear" not in page
+    assert "misspelt word is searched with its correction" in page
