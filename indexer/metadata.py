@@ -1,16 +1,17 @@
 """Guess a catalog entry's fields (title, date, organisation, authors, summary) from a report.
 
 `splib add PATH|URL` pre-fills a new entry with what this module reads from the report's bytes,
-for a person to check. A PDF is opened once with PDFium and only its first pages are read:
-the title is the metadata title when it is plausible (not a file name, not "Microsoft Word -
-..."), otherwise the cover's largest type, found by grouping PDFium's characters into lines with
-their printed size; the date is one printed on its own line on the cover or the first three
-pages, else the file's creation date (none for a scan: that is when it was scanned); the
-organisation comes from the metadata author or a cover line naming an agency; the summary is the first paragraph under "Executive Summary",
-"Abstract" and the like. A web page gives its `citation_*`, Open Graph and `<title>` metadata.
-A guess that finds nothing leaves the field empty rather than guess wildly, and a file that
-cannot be read gives an empty `Guess`: guessing never raises (callers run it in an isolated
-worker all the same, as PDFium can hang or crash on a hostile file).
+for a person to check. A PDF is opened once with PDFium and only its first pages are read: the
+title is the metadata title when it is plausible (not a file name, not "Microsoft Word - ..."),
+otherwise the cover's largest type, found by grouping PDFium's characters into lines with their
+printed size; the date is one printed on its own line on the cover or the first three pages,
+else the file's creation date (none for a scan: that is when it was scanned); the organisation
+comes from the metadata author or a cover line naming an agency; the summary is the first
+paragraph under "Executive Summary", "Abstract" and the like. A web page gives its `citation_*`,
+Open Graph and `<title>` metadata. A guess that finds nothing leaves the field empty rather than
+guess wildly, and a file that cannot be read gives an empty `Guess`: guessing never raises
+(callers run it in an isolated worker all the same, as PDFium can hang or crash on a hostile
+file).
 """
 
 from __future__ import annotations
