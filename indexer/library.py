@@ -622,6 +622,9 @@ class Library:
                 refused.append(f"{target}: no such file, or it cannot be read")
                 return None
             sha, fields = digest, {}
+        if source.stat().st_size == 0:  # a download or copy that did not finish
+            refused.append(f"{target}: the file is empty (0 bytes); download or copy it again")
+            return None
         if sha in files:
             refused.append(f"{target}: the same report is already in the catalog as "
                            f"{files[sha]}")

@@ -414,3 +414,17 @@ def test_a_report_whose_file_has_gone_is_named_by_update_and_rebuild(tmp_path: P
         assert done.returncode == 0, done.stderr
         assert f"{gone['id']} (its text as read before): local file not found" in done.stderr
         assert "3 reports with full text" in done.stderr
+
+
+def test_an_empty_file_is_refused_and_the_others_added_with_a_failing_status(
+        tmp_path: Path) -> None:
+    """A download that did not finish (0 bytes) is no report; the rest of the command's files
+    are added, and its exit status says that not all were."""
+    folder = library_folder(tmp_path)
+    (folder / "empty.pdf").write_bytes(b"")
+    done = splib("--catalog", "catalog.toml", "add", "empty.pdf", "incoming/guide.pdf",
+                 cwd=folder)
+    assert done.returncode == 1
+    assert "Refused empty.pdf: the file is empty (0 bytes); download or copy it again" \
+        in done.stderr
+    assert [e["path"] for e in entries(folder)] == ["incoming/guide.pdf"]
