@@ -747,8 +747,9 @@ class Library:
         told.extend(added.notes)
         if added.entries:
             ids = ", ".join(str(e["id"]) for e in added.entries)
+            whose = "its title" if len(added.entries) == 1 else "their titles"
             told.insert(0, f"{plural(len(added.entries), 'report')} added from {inbox.name}/ "
-                           f"({ids}); check their titles with `splib show ID`.")
+                           f"({ids}); check {whose} with `splib show ID`.")
         return tuple(told)
 
     def _ingest(self, reports: Sequence[Report], mode: FetchMode, jobs: int,
