@@ -151,7 +151,7 @@ def test_files_dropped_in_the_inbox_are_added_on_update(tmp_path: Path) -> None:
     assert updated.returncode == 0, updated.stderr
     (entry,) = entries(folder)
     assert entry["path"] == "files/cover.pdf"
-    assert f"1 report added from inbox/ ({entry['id']}); check their titles" in updated.stderr
+    assert f"1 report added from inbox/ ({entry['id']}); check its title" in updated.stderr
     assert list(inbox.iterdir()) == []
     found = splib("--catalog", "catalog.toml", "search", "steady contact", cwd=folder)
     assert "Serving Survivors of Labor Trafficking" in found.stdout
