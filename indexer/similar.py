@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from .engine import Searcher, Where
 from .engine.analysis import stem
 from .errors import NotFoundError
+from .query import QUESTION_WORDS
 from .results import Similar
 
 # Key terms taken from a report (its summary, and up to SIMILAR_PAGES pages) to find others.
@@ -18,9 +20,34 @@ SHOWN_TERMS = 8
 _PLAIN_WORD = re.compile(r"[^\W_][\w'\u2019-]*")
 
 
+# Words that tie every English text to every other: pronouns, quantifiers, adverbs (on top of
+# the question words). A small library's key terms of a scan read by OCR were "they, so, he,
+# something".
+_COMMON = frozenset("""
+    he she him her his hers himself herself itself themselves ourselves yourself yourselves
+    something anything nothing everything someone anyone everyone somebody anybody nobody
+    one ones very just only even still yet already really quite rather however although
+    though because since until unless whether each every either neither both few many several
+    all none own same another thing things lot back out up down over off again ever never
+    always often sometimes now here say says said tell tells told
+    """.split())  # noqa: SIM905 (a word list reads better as words)
+
+
 def is_word(term: str) -> bool:
     """A word worth weighing or showing: not a bare number, a year or a lone letter."""
     return len(term) > 1 and not any(c.isdigit() for c in term)
+
+
+def _tying(term: str) -> bool:
+    """A word that may tie one report to another: a word (`is_word`) that not every English
+    text has."""
+    return is_word(term) and term not in _common()
+
+
+@lru_cache(maxsize=1)
+def _common() -> frozenset[str]:
+    """The indexed forms (stems) of the question words and of `_COMMON`."""
+    return frozenset(s for w in QUESTION_WORDS | _COMMON if (s := stem(w)) is not None)
 
 
 def similar(searcher: Searcher, report_id: str, limit: int) -> list[Similar]:
@@ -39,7 +66,7 @@ def similar(searcher: Searcher, report_id: str, limit: int) -> list[Similar]:
             keys = searcher.key_terms([d for d, _ in having], field, SIMILAR_TERMS * 2)
             # Words tie reports together; numbers, years and lone letters tie every report
             # to every other ("2021", "10").
-            for term, score in [(t, s) for t, s in keys if is_word(t)][:SIMILAR_TERMS]:
+            for term, score in [(t, s) for t, s in keys if _tying(t)][:SIMILAR_TERMS]:
                 weights[(field, term)] = score
     if not weights:
         return []

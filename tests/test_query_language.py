@@ -292,6 +292,29 @@ def test_similar_lists_words_not_numbers(lib: Library) -> None:
     assert not [t for t in terms if any(c.isdigit() for c in t)], terms
 
 
+def test_similar_reports_are_tied_by_their_subject_not_by_pronouns(tmp_path: Path) -> None:
+    """Two case notes that both say "they", "he" and "something" over and over are tied by
+    what they are about."""
+    notes = {
+        "first": "They said he owed something. They said he owed them something again. "
+                 "Recruitment fees and debt bondage of farmworkers on seasonal visas.",
+        "second": "He told them something. They told him something else, they said. "
+                  "Farmworkers paid recruitment fees; debt bondage followed.",
+        "other": "Hotline calls about shelters for survivors and housing programs.",
+    }
+    for name, text in notes.items():
+        (tmp_path / f"{name}.pdf").write_bytes(make_pdf([text]))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": name, "title": name.title(), "summary": "", "path": f"{name}.pdf"}
+        for name in notes])
+    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    found = library.similar("first")
+    assert found[0].id == "second"
+    assert {"recruitment", "debt", "bondage", "farmworkers"} <= set(found[0].terms)
+    assert not {"they", "he", "him", "them", "something", "said"} & set(found[0].terms)
+
+
 def test_the_parser_is_linear_not_refusing(tmp_path: Path, lib: Library) -> None:
     """A 1,000-character query of syntax is parsed; beyond it the text is read as text."""
     many = " OR ".join(["housing"] * 90)
