@@ -319,6 +319,10 @@ def status(lib: Library, as_json: bool) -> None:
         click.echo(_json({"entries": entries}, ensure_ascii=False, indent=1))
         return
     _print_status_table(statuses)
+    if statuses and lib.store.current_index() is None:
+        # A data folder named by mistake (--data, SPLIB_DATA) looks like this too.
+        click.echo(f"No index yet in {lib.store.root}: `{_command(lib, 'rebuild')}` fetches, "
+                   "reads and indexes the reports.", err=True)
 
 
 def _print_status_table(statuses: Sequence[EntryStatus]) -> None:

@@ -120,6 +120,14 @@ def test_in_the_librarys_own_folder_its_catalog_is_the_default(built: Path) -> N
     assert status.returncode == 0 and re.search(r"^guide +text ", status.stdout, re.M)
 
 
+def test_status_before_the_first_build_says_how_to_build(tmp_path: Path) -> None:
+    folder = own_library(tmp_path / "lib")
+    done = splib("--catalog", "catalog.toml", "status", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "No index yet in .splib: `splib --catalog catalog.toml rebuild` fetches" \
+        in done.stderr
+
+
 def test_a_report_named_as_the_catalog_says_so(built: Path) -> None:
     wrong = splib("--catalog", "guide.pdf", "status", cwd=built)
     assert wrong.returncode == 1
@@ -516,7 +524,7 @@ def test_commands_in_messages_name_the_library_as_it_was_named(tmp_path: Path) -
     (folder / "inbox" / "memo.pdf").write_bytes(make_pdf(TRAINING))
     updated = splib("--catalog", "lib/catalog.toml", "update", cwd=tmp_path)
     assert updated.returncode == 0, updated.stderr
-    assert "check their titles with `splib --catalog lib/catalog.toml show ID`" in \
+    assert "check its title with `splib --catalog lib/catalog.toml show ID`" in \
         updated.stderr
     found = splib("--catalog", "lib/catalog.toml", "search", "shelter", cwd=tmp_path)
     assert "more like this: splib --catalog lib/catalog.toml similar guide" in found.stdout
