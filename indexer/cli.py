@@ -871,8 +871,8 @@ def serve(lib: Library, host: str, port: int, title: str) -> None:
         click.echo(f"Listening on {host}: anyone who can reach this machine can search the "
                    "library and open its saved copies.", err=True)
     if lib.store.current_index() is None:
-        click.echo("No index yet: searches will say so until `splib rebuild` has run.",
-                   err=True)
+        click.echo(f"No index yet: searches will say so until `{_command(lib, 'rebuild')}` "
+                   "has run.", err=True)
     import contextlib
 
     with contextlib.suppress(KeyboardInterrupt):  # waitress mostly catches it and returns

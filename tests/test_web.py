@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import WEB_ORGS, XSS_ORG, XSS_TEXT, XSS_TITLE, build_web_library
+from conftest import WEB_ORGS, XSS_ORG, XSS_TEXT, XSS_TITLE, build_web_library, write_catalog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -325,7 +325,7 @@ def test_a_broken_catalog_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 def test_a_catalog_broken_while_serving_leaves_search_working(tmp_path: Path) -> None:
     """The keeper's typo in the catalog: the search page answers from the index as last
     built, as the JSON API does, and says why the catalog is not used."""
-    from conftest import GUIDE, make_pdf, write_catalog
+    from conftest import GUIDE, make_pdf
 
     (tmp_path / "guide.pdf").write_bytes(make_pdf(GUIDE))
     catalog = write_catalog(tmp_path / "catalog.toml", [
@@ -364,6 +364,21 @@ def test_serve_says_when_the_port_is_taken(lib: Library) -> None:
     assert result.exit_code == 1, result.output
     assert f"Cannot listen on 127.0.0.1:{port}" in result.output
     assert "pick another with --port" in result.output and "Traceback" not in result.output
+
+
+def test_serve_without_an_index_names_the_rebuild_of_its_library(tmp_path: Path) -> None:
+    import socket
+
+    write_catalog(tmp_path / "catalog.toml", [
+        {"id": "guide", "title": "Guide", "summary": "Shelter for survivors."}])
+    unbuilt = Library(catalog=tmp_path / "catalog.toml", data=tmp_path / "elsewhere")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)], obj=unbuilt)
+    assert f"until `splib --catalog {tmp_path / 'catalog.toml'} --data " \
+           f"{tmp_path / 'elsewhere'} rebuild` has run" in result.output
 
 
 @settings(max_examples=150, deadline=None,
