@@ -56,6 +56,19 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     yield library
 
 
+def pdf_library(folder: Path, reports: dict[str, list[str]]) -> Library:
+    """A library built offline in `folder`: a PDF of the given pages for each id, titled after
+    the id, with no summary."""
+    for name, pages in reports.items():
+        (folder / f"{name}.pdf").write_bytes(make_pdf(pages))
+    catalog = write_catalog(folder / "catalog.toml", [
+        {"id": name, "title": name.title(), "summary": "", "path": f"{name}.pdf"}
+        for name in reports])
+    library = Library(catalog=catalog, data=folder / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    return library
+
+
 def ids(lib: Library, query: str) -> list[str]:
     return [hit.id for hit in lib.search(query, limit=10).results]
 
@@ -209,15 +222,11 @@ def test_a_misspelled_keyword_is_searched_with_its_correction(lib: Library) -> N
 def test_an_acronym_typed_in_small_letters_is_searched_as_one(tmp_path: Path) -> None:
     """"dmst" and "csec", typed as people type, are the library's acronyms as DMST is; "ice",
     an English word, is not the ICE a report defines."""
-    (tmp_path / "defines.pdf").write_bytes(make_pdf([
-        *DEFINES, "Agents of Immigration and Customs Enforcement (ICE) met the survivors."]))
-    (tmp_path / "long.pdf").write_bytes(make_pdf([
-        *LONG_ONLY, "Roads covered in ice; immigration and customs enforcement offices closed."]))
-    catalog = write_catalog(tmp_path / "catalog.toml", [
-        {"id": name, "title": name.title(), "summary": "", "path": f"{name}.pdf"}
-        for name in ("defines", "long")])
-    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
-    library.rebuild(offline=True)
+    library = pdf_library(tmp_path, {
+        "defines": [*DEFINES,
+                    "Agents of Immigration and Customs Enforcement (ICE) met the survivors."],
+        "long": [*LONG_ONLY,
+                 "Roads covered in ice; immigration and customs enforcement offices closed."]})
     for typed in ("dmst", "Dmst", "DMST"):
         found = library.search(typed)
         assert found.also == ("domestic minor sex trafficking",), typed
@@ -230,12 +239,8 @@ def test_an_acronym_typed_in_small_letters_is_searched_as_one(tmp_path: Path) ->
 def test_a_short_word_is_corrected_by_one_edit_at_most(tmp_path: Path) -> None:
     """Two edits turn most short words into another: "dmst" is not "debt", "ovc" not "one",
     "trata" not "trauma". A longer word may still take two."""
-    (tmp_path / "notes.pdf").write_bytes(make_pdf([
-        "Debt bondage, trauma and recovery: one survivor's account of shelters."]))
-    catalog = write_catalog(tmp_path / "catalog.toml", [
-        {"id": "notes", "title": "Notes", "summary": "", "path": "notes.pdf"}])
-    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
-    library.rebuild(offline=True)
+    library = pdf_library(tmp_path, {"notes": [
+        "Debt bondage, trauma and recovery: one survivor's account of shelters."]})
     for typed in ("dmst", "ovc", "trata"):
         assert library.search(typed).suggestion is None, typed
     assert library.search("debtt").suggestion == "debt"
@@ -261,14 +266,9 @@ def test_acronyms_are_learned_from_the_catalogs_names(tmp_path: Path) -> None:
 def test_every_result_of_a_question_shows_a_passage(tmp_path: Path) -> None:
     """A report found only through the words the best pages share (feedback) has none of the
     asked words on its pages: its best page's opening still shows what it is."""
-    (tmp_path / "dmst.pdf").write_bytes(make_pdf(DEFINES))
-    (tmp_path / "shelters.pdf").write_bytes(make_pdf(
-        ["Beds and staff for shelters; survivors wait for housing programs."]))
-    catalog = write_catalog(tmp_path / "catalog.toml", [
-        {"id": name, "title": name.title(), "summary": "", "path": f"{name}.pdf"}
-        for name in ("dmst", "shelters")])
-    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
-    library.rebuild(offline=True)
+    library = pdf_library(tmp_path, {
+        "dmst": DEFINES,
+        "shelters": ["Beds and staff for shelters; survivors wait for housing programs."]})
     found = library.search("domestic minor sex trafficking", pages=3)
     assert [h.id for h in found.results] == ["dmst", "shelters"]
     related = found.results[1]
@@ -303,13 +303,7 @@ def test_similar_reports_are_tied_by_their_subject_not_by_pronouns(tmp_path: Pat
                   "Farmworkers paid recruitment fees; debt bondage followed.",
         "other": "Hotline calls about shelters for survivors and housing programs.",
     }
-    for name, text in notes.items():
-        (tmp_path / f"{name}.pdf").write_bytes(make_pdf([text]))
-    catalog = write_catalog(tmp_path / "catalog.toml", [
-        {"id": name, "title": name.title(), "summary": "", "path": f"{name}.pdf"}
-        for name in notes])
-    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
-    library.rebuild(offline=True)
+    library = pdf_library(tmp_path, {name: [text] for name, text in notes.items()})
     found = library.similar("first")
     assert found[0].id == "second"
     assert {"recruitment", "debt", "bondage", "farmworkers"} <= set(found[0].terms)
