@@ -140,10 +140,23 @@ def _source(data: Any) -> SourceRecord:
                         size=int(data.get("size", 0)), mtime_ns=int(data.get("mtime_ns", 0)))
 
 
-# The process's umask, read once while it is the only thread (setting is the only way to
-# read it before Python 3.13): the permissions a file splib creates gets, as any other.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+def _umask() -> int:
+    """The process's umask: what permissions a file splib creates gets, as any other. Linux
+    tells it in /proc; elsewhere it is set and set back (the only way to read it before
+    Python 3.13), once, when this module loads."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
 
 
 def _shared(fd: int, like: Path | None = None) -> None:
