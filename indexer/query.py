@@ -35,10 +35,11 @@ __all__ = ["FIELDS", "MAX_PASTE_CHARS", "MAX_QUERY_CHARS", "AllOf", "AnyOf", "Cl
 QUESTION_WORDS = frozenset(
     """
     a about also an and any are as at be been being but by can could did do does done for
-    from get gets getting got had has have how i if in into is it its may me might more most
-    much must my no not of on or other our should so some such than that the their them then
-    there these they this those to upon us was we were what when where which while who whom
-    whose why will with within without would you your
+    from get gets getting got had has have he her hers herself him himself his how i if in
+    into is it its itself may me might more most much must my myself no not of on or other
+    our ourselves should she so some such than that the their them themselves then there
+    these they this those to upon us was we were what when where which while who whom whose
+    why will with within without would you your yourself
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 

@@ -50,11 +50,12 @@ from .query import (
     leaves,
     parse,
     parse_years,
+    plain_words,
     with_acronyms,
     with_corrections,
 )
 from .results import EMPTY_LIBRARY, SORTS, Hit, SearchResults, Similar
-from .similar import is_word
+from .similar import is_key_term, is_word
 from .similar import similar as similar_reports
 from .snippets import Snippet, lead, make_snippet
 from .spelling import Expansions, checked, corrections, is_english, replace_words
@@ -103,6 +104,8 @@ class Ranking:
 
 
 RANKING = Ranking()
+# The longest query "Did you mean" offers again, corrected: a sentence, not a case note.
+MAX_SUGGESTED_WORDS = 25
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,9 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
         else:
             assert question is not None
             corrected = corrections(searcher, vocabulary, question)
-            if corrected:
+            if corrected and len(plain_words(text)) <= MAX_SUGGESTED_WORDS:
+                # (a pasted paragraph is not offered back whole: its corrections are
+                # searched, and "Also searched" names them)
                 suggestion = replace_words(text, corrected)
             widened, also = with_acronyms(AllOf(tuple(question)), glossary, is_english)
             also += tuple(corrected.values())
@@ -437,7 +442,7 @@ def _pasted(searcher: Searcher, text: str, boosts: dict[str, float],
     docs = max(1, searcher.doc_count())
     weights: dict[str, float] = {}
     for term, count in stems.items():
-        if not is_word(term):
+        if not is_key_term(term):  # "he", "she", "something" tie a case note to every page
             continue
         df = searcher.doc_frequency("body", term) + searcher.doc_frequency("summary", term)
         if df:

@@ -38,9 +38,9 @@ def is_word(term: str) -> bool:
     return len(term) > 1 and not any(c.isdigit() for c in term)
 
 
-def _tying(term: str) -> bool:
-    """A word that may tie one report to another: a word (`is_word`) that not every English
-    text has."""
+def is_key_term(term: str) -> bool:
+    """A word that may tie one text to another: a word (`is_word`) that not every English
+    text has (the key terms of a report, or of a pasted case note)."""
     return is_word(term) and term not in _common()
 
 
@@ -66,7 +66,7 @@ def similar(searcher: Searcher, report_id: str, limit: int) -> list[Similar]:
             keys = searcher.key_terms([d for d, _ in having], field, SIMILAR_TERMS * 2)
             # Words tie reports together; numbers, years and lone letters tie every report
             # to every other ("2021", "10").
-            for term, score in [(t, s) for t, s in keys if _tying(t)][:SIMILAR_TERMS]:
+            for term, score in [(t, s) for t, s in keys if is_key_term(t)][:SIMILAR_TERMS]:
                 weights[(field, term)] = score
     if not weights:
         return []

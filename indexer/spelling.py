@@ -58,6 +58,8 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
     the library never writes it ("staying" is not "stating"); and a word that only gives a
     sentence its form ("has", "the") is no one's subject, so never a correction."""
     fixes: dict[str, str] = {}
+    if _another_language(nodes):
+        return fixes  # "víctima" is no typo of "victims" in a question asked in Spanish
     for node in nodes:
         if not isinstance(node, Word) or node.prefix or node.edits \
                 or node.field not in (None, *TEXT_FIELDS) or _acronym(node.text):
@@ -84,6 +86,24 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
         if best is not None and not is_english(typed):
             fixes[typed] = best[1]
     return fixes
+
+
+# Words that give a sentence its form in Spanish, French, Portuguese, Italian and German and
+# are rare in English (those English writes too, "die", "was", "son", "come", "con", are left
+# out). Two of them tell a query asked in another language.
+_OTHER_LANGUAGES = frozenset("""
+    de del las el los una unos unas y en para por que como cómo qué cuál cuándo dónde está
+    están su sus al les des du une et est sont dans pour avec qui quoi comment où aux cette ces
+    da do das dos uma um em com não é são der das dem des ein eine und ist sind mit für von
+    zu nicht wie il della delle dei degli che sono
+    """.split())  # noqa: SIM905 (a word list reads better as words)
+
+
+def _another_language(nodes: Sequence[Word | Phrase] | Sequence[Node]) -> bool:
+    """Whether the query's words are those of a sentence in another language."""
+    words = {n.text.lower() for n in nodes if isinstance(n, Word)}
+    words |= {w.lower() for n in nodes if isinstance(n, Phrase) for w in n.words}
+    return len(words & _OTHER_LANGUAGES) >= 2
 
 
 def max_edits(word: str) -> int:

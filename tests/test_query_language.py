@@ -247,6 +247,50 @@ def test_a_short_word_is_corrected_by_one_edit_at_most(tmp_path: Path) -> None:
     assert library.search("rekovary").suggestion == "recovery"  # two edits, eight letters
 
 
+CASE_NOTE = (
+    "Client is 16. She met an older boyfriend online; he bought her clothes and a phone, and "
+    "she ran from her foster care placement to stay with him. He now books hotel rooms for "
+    "her and takes the money. She says he loves her and she does not see herself as a victim "
+    "of anything; she will not talk to police. Her caseworker asked what grooming looks like "
+    "and whether she can get a safe placement.")
+
+
+def test_a_case_note_is_searched_for_its_subject_not_its_pronouns(tmp_path: Path) -> None:
+    """A case note says "she", "her" and "he" over and over: the pages that share them are
+    not the answer; the page on grooming and runaways from foster care is."""
+    library = pdf_library(tmp_path, {
+        "story": ["She told him that her sister and he had left. He said she and her mother "
+                  "would call him; she waited for him and her brother all day."],
+        "grooming": ["Traffickers groom a youth with attention and gifts, posing as a "
+                     "boyfriend; runaways from foster care are at risk and often do not see "
+                     "themselves as victims. A safe placement and a caseworker help."]})
+    found = library.search(CASE_NOTE)
+    assert found.results[0].id == "grooming"
+    assert not {"she", "her", "he", "him"} & {
+        s.text[a:b].lower() for h in found.results for s in h.snippets for a, b in s.highlights}
+
+
+def test_a_long_question_is_not_offered_back_whole(tmp_path: Path) -> None:
+    """A pasted paragraph with a misspelt word is searched with the correction, said in
+    "Also searched", but not offered back as a whole paragraph to click."""
+    library = pdf_library(tmp_path, {"notes": [
+        "Grooming by a boyfriend; runaways from foster care; a safe placement."]})
+    typo = CASE_NOTE.replace("grooming", "grooming and placemnt")
+    found = library.search(typo)
+    assert found.suggestion is None and "placement" in found.also
+    short = library.search("safe placemnt for runaways")
+    assert short.suggestion == "safe placement for runaways"
+
+
+def test_a_question_in_another_language_is_not_corrected_into_english(tmp_path: Path) -> None:
+    library = pdf_library(tmp_path, {"notes": ["Victims of human trafficking and persons."]})
+    for asked in ("¿cómo reconocer a una víctima de trata de personas?",
+                  "comment reconnaître une victime de la traite des personnes"):
+        found = library.search(asked)
+        assert found.suggestion is None and found.also == (), asked
+    assert library.search("how to recognise victms").suggestion == "how to recognise victims"
+
+
 def test_acronyms_are_learned_from_the_catalogs_names(tmp_path: Path) -> None:
     """An organisation written "... Human Services (HHS)" in the catalog defines HHS: a
     search for HHS also finds reports that write the words, and says so."""
