@@ -529,14 +529,17 @@ def with_acronyms(node: Node, glossary: Glossary,
     return result, tuple(dict.fromkeys(also))
 
 
-def with_corrections(node: Node, fixes: Mapping[str, str]) -> Node:
-    """`node` with each typed word in `fixes` (lower-case typed words and their corrections)
-    also searched as its correction: "trafficing indicaters" finds the pages on trafficking
-    indicators, not the stem "traffic" alone. Phrases, prefixes, fuzzy words and what a NOT
+def with_corrections(node: Node, fixes: Mapping[str, str | tuple[str, ...]]) -> Node:
+    """`node` with each typed word in `fixes` (lower-case typed words and their corrections:
+    a word, or the words of a phrase) also searched as its correction: "trafficing
+    indicaters" finds the pages on trafficking indicators, not the stem "traffic" alone, and
+    "h2a" the pages that write "H-2A". Phrases, prefixes, fuzzy words and what a NOT
     excludes stay as typed."""
     def walk(n: Node) -> Node:
         if isinstance(n, Word) and not n.prefix and not n.edits:
             fix = fixes.get(n.text.lower())
+            if isinstance(fix, tuple):
+                return AnyOf((n, Phrase(fix, n.field)))
             return AnyOf((n, Word(fix, n.field))) if fix else n
         if isinstance(n, AllOf):
             return AllOf(tuple(walk(c) for c in n.nodes))

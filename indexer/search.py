@@ -58,7 +58,14 @@ from .results import EMPTY_LIBRARY, SORTS, Hit, SearchResults, Similar
 from .similar import is_key_term, is_word
 from .similar import similar as similar_reports
 from .snippets import Snippet, lead, make_snippet
-from .spelling import Expansions, checked, corrections, is_english, replace_words
+from .spelling import (
+    Expansions,
+    checked,
+    corrections,
+    is_english,
+    replace_words,
+    split_codes,
+)
 from .words import Vocabulary, load
 
 __all__ = ["Hit", "SearchResults", "Similar", "Snippet", "search", "similar"]
@@ -215,9 +222,11 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
                 # searched, and "Also searched" names them)
                 suggestion = replace_words(text, corrected)
             widened, also = with_acronyms(AllOf(tuple(question)), glossary, is_english)
-            also += tuple(corrected.values())
+            codes = split_codes(searcher, question)
+            also += tuple(corrected.values()) + tuple("-".join(c) for c in codes.values())
             asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
-            q = searcher.compile(AnyOf(asked + tuple(Word(w) for w in corrected.values())),
+            q = searcher.compile(AnyOf(asked + tuple(Word(w) for w in corrected.values())
+                                       + tuple(Phrase(c) for c in codes.values())),
                                  boosts, Expansions(vocabulary),
                                  split=ranking.question_split, merge=True)
         if q is None:
@@ -228,12 +237,14 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
     else:
         node, also = with_acronyms(parsed.node, glossary, is_english)
         fixes = corrections(searcher, vocabulary, leaves(parsed.node))
-        if fixes and not parsed.operators:
+        codes = split_codes(searcher, leaves(parsed.node))
+        if (fixes or codes) and not parsed.operators:
             # A word no report and no dictionary has is a typo: its correction is searched
-            # with it, as in a question (the syntax of a query typed with operators stays
-            # as typed; "Did you mean" offers the correction).
-            node = with_corrections(node, fixes)
-            also += tuple(fixes.values())
+            # with it, as in a question, and a code typed without its hyphen as the reports
+            # write it (the syntax of a query typed with operators stays as typed; "Did you
+            # mean" offers the correction).
+            node = with_corrections(node, {**fixes, **codes})
+            also += tuple(fixes.values()) + tuple("-".join(c) for c in codes.values())
         answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)
         if fixes:
             suggestion = checked(searcher, vocabulary, replace_words(text, fixes), where)

@@ -106,6 +106,29 @@ def _another_language(nodes: Sequence[Word | Phrase] | Sequence[Node]) -> bool:
     return len(words & _OTHER_LANGUAGES) >= 2
 
 
+# A code typed without its hyphen: letters, then a number and what follows it ("h2a", "i914",
+# "covid19"), as the reports write "H-2A", "I-914", "COVID-19".
+_JOINED_CODE = re.compile(r"([^\W\d_]+)(\d\w*)")
+
+
+def split_codes(searcher: Searcher, nodes: Sequence[Word | Phrase] | Sequence[Node]) \
+        -> dict[str, tuple[str, str]]:
+    """Typed words that are codes written without their hyphen, which the library never
+    writes joined: each with its two parts, to search as a phrase ("h2a" -> "h 2a")."""
+    codes: dict[str, tuple[str, str]] = {}
+    for node in nodes:
+        if not isinstance(node, Word) or node.prefix or node.edits \
+                or node.field not in (None, *TEXT_FIELDS):
+            continue
+        typed = node.text.lower()
+        match = _JOINED_CODE.fullmatch(typed)
+        if match is None or typed in codes or \
+                any(searcher.has_term(f, typed) for f in WRITTEN_IN):
+            continue
+        codes[typed] = (match.group(1), match.group(2))
+    return codes
+
+
 def max_edits(word: str) -> int:
     """How far a correction of `word` may be: none for one or two letters, one edit for
     three to five, two beyond (the rule of Lucene's "AUTO" fuzziness). Two edits turn most

@@ -206,6 +206,15 @@ def test_did_you_mean_leaves_english_words_the_library_lacks(tmp_path: Path) -> 
     assert library.search("twice leters").suggestion == "twice letters"
 
 
+@pytest.mark.parametrize("typed", ["h2a", "H2A visas", "what work do h2a visa holders do?"])
+def test_a_code_typed_without_its_hyphen_finds_it_written_with_one(lib: Library,
+                                                                   typed: str) -> None:
+    found = lib.search(typed)
+    assert found.results and found.results[0].id == "farms"
+    assert "h-2a" in found.also
+    assert {"H", "2A"} <= highlighted(lib, typed, "farms")  # as when "H-2A" is typed
+
+
 def test_a_misspelled_keyword_is_searched_with_its_correction(lib: Library) -> None:
     """"trafficing" stems as "traffic": searched alone it found the farm report's traffic
     stops. Its correction is searched with it, says so, and marks the pages' words."""
