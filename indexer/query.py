@@ -21,7 +21,7 @@ engine compiles (`engine/queries.py`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Union
 
@@ -529,18 +529,19 @@ def with_acronyms(node: Node, glossary: Glossary,
     return result, tuple(dict.fromkeys(also))
 
 
-def with_corrections(node: Node, fixes: Mapping[str, str | tuple[str, ...]]) -> Node:
-    """`node` with each typed word in `fixes` (lower-case typed words and their corrections:
-    a word, or the words of a phrase) also searched as its correction: "trafficing
-    indicaters" finds the pages on trafficking indicators, not the stem "traffic" alone, and
-    "h2a" the pages that write "H-2A". Phrases, prefixes, fuzzy words and what a NOT
-    excludes stay as typed."""
+def with_corrections(node: Node, fixes: Mapping[str, Sequence[str | tuple[str, ...]]]) -> Node:
+    """`node` with each typed word in `fixes` (lower-case typed words, each with what else to
+    search for it: words, or the words of a phrase) also searched as those: "trafficing
+    indicaters" finds the pages on trafficking indicators, not the stem "traffic" alone,
+    "h2a" the pages that write "H-2A", "backpage" those that write "Backpage.com". Phrases,
+    prefixes, fuzzy words and what a NOT excludes stay as typed."""
     def walk(n: Node) -> Node:
         if isinstance(n, Word) and not n.prefix and not n.edits:
-            fix = fixes.get(n.text.lower())
-            if isinstance(fix, tuple):
-                return AnyOf((n, Phrase(fix, n.field)))
-            return AnyOf((n, Word(fix, n.field))) if fix else n
+            others = fixes.get(n.text.lower())
+            if not others:
+                return n
+            return AnyOf((n, *(Phrase(o, n.field) if isinstance(o, tuple) else
+                               Word(o, n.field) for o in others)))
         if isinstance(n, AllOf):
             return AllOf(tuple(walk(c) for c in n.nodes))
         if isinstance(n, AnyOf):

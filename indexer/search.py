@@ -15,7 +15,7 @@ import logging
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from .acronyms import load as load_acronyms
@@ -62,6 +62,7 @@ from .spelling import (
     Expansions,
     checked,
     corrections,
+    dotted_forms,
     is_english,
     replace_words,
     split_codes,
@@ -222,11 +223,12 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
                 # searched, and "Also searched" names them)
                 suggestion = replace_words(text, corrected)
             widened, also = with_acronyms(AllOf(tuple(question)), glossary, is_english)
-            codes = split_codes(searcher, question)
-            also += tuple(corrected.values()) + tuple("-".join(c) for c in codes.values())
+            others, told = _alternatives(searcher, question, corrected)
+            also += told
             asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
-            q = searcher.compile(AnyOf(asked + tuple(Word(w) for w in corrected.values())
-                                       + tuple(Phrase(c) for c in codes.values())),
+            q = searcher.compile(AnyOf(asked + tuple(
+                Phrase(o) if isinstance(o, tuple) else Word(o)
+                for alternatives in others.values() for o in alternatives)),
                                  boosts, Expansions(vocabulary),
                                  split=ranking.question_split, merge=True)
         if q is None:
@@ -237,18 +239,36 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
     else:
         node, also = with_acronyms(parsed.node, glossary, is_english)
         fixes = corrections(searcher, vocabulary, leaves(parsed.node))
-        codes = split_codes(searcher, leaves(parsed.node))
-        if (fixes or codes) and not parsed.operators:
-            # A word no report and no dictionary has is a typo: its correction is searched
-            # with it, as in a question, and a code typed without its hyphen as the reports
-            # write it (the syntax of a query typed with operators stays as typed; "Did you
-            # mean" offers the correction).
-            node = with_corrections(node, {**fixes, **codes})
-            also += tuple(fixes.values()) + tuple("-".join(c) for c in codes.values())
+        if not parsed.operators:
+            # (the syntax of a query typed with operators stays as typed; "Did you mean"
+            # offers the correction)
+            others, told = _alternatives(searcher, leaves(parsed.node), fixes)
+            node = with_corrections(node, others)
+            also += told
         answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)
         if fixes:
             suggestion = checked(searcher, vocabulary, replace_words(text, fixes), where)
     return _Found(answer, suggestion, also, wanted)
+
+
+def _alternatives(searcher: Searcher, words: Sequence[Word | Phrase], fixes: dict[str, str]) \
+        -> tuple[dict[str, list[str | tuple[str, ...]]], tuple[str, ...]]:
+    """What else to search for the typed words, as "Also searched" names it: the correction
+    of a word no report and no dictionary has (a typo), a code typed without its hyphen as
+    the reports write it ("h2a": "h 2a"), the dotted names a word begins ("backpage":
+    "backpage.com")."""
+    others: dict[str, list[str | tuple[str, ...]]] = {}
+    told: list[str] = []
+    for typed, fix in fixes.items():
+        others.setdefault(typed, []).append(fix)
+        told.append(fix)
+    for typed, parts in split_codes(searcher, words).items():
+        others.setdefault(typed, []).append(parts)
+        told.append("-".join(parts))
+    for typed, forms in dotted_forms(searcher, words).items():
+        others.setdefault(typed, []).extend(forms)
+        told.extend(forms)
+    return others, tuple(told)
 
 
 class _Answers:

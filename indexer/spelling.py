@@ -129,6 +129,29 @@ def split_codes(searcher: Searcher, nodes: Sequence[Word | Phrase] | Sequence[No
     return codes
 
 
+# The endings of the web's names that reports write as words ("Backpage.com", "Polaris.org"):
+# "languages.The", a sentence that lost its space, is no name.
+_WEB_ENDINGS = frozenset("com org gov net edu int info io us uk ca au eu".split())  # noqa: SIM905
+
+
+def dotted_forms(searcher: Searcher, nodes: Sequence[Word | Phrase] | Sequence[Node]) \
+        -> dict[str, list[str]]:
+    """Typed words that the reports also write as the first part of a web name, with up to
+    three such names: "backpage" -> "backpage.com" (indexed as one word, as "U.S." is)."""
+    found: dict[str, list[str]] = {}
+    for node in nodes:
+        if not isinstance(node, Word) or node.prefix or node.edits \
+                or node.field not in (None, *TEXT_FIELDS):
+            continue
+        typed = node.text.lower()
+        if len(typed) >= 3 and typed.isalpha() and typed not in found:
+            forms = [t for t in searcher.terms_starting("body", typed + ".", 20)
+                     if t.rsplit(".", 1)[-1] in _WEB_ENDINGS][:3]
+            if forms:
+                found[typed] = forms
+    return found
+
+
 def max_edits(word: str) -> int:
     """How far a correction of `word` may be: none for one or two letters, one edit for
     three to five, two beyond (the rule of Lucene's "AUTO" fuzziness). Two edits turn most

@@ -215,6 +215,20 @@ def test_a_code_typed_without_its_hyphen_finds_it_written_with_one(lib: Library,
     assert {"H", "2A"} <= highlighted(lib, typed, "farms")  # as when "H-2A" is typed
 
 
+def test_a_word_finds_the_dotted_names_it_begins(tmp_path: Path) -> None:
+    """"Backpage.com" is one word in the index, as "U.S." is: a search for backpage finds it,
+    and says what else it searched."""
+    library = pdf_library(tmp_path, {
+        "ads": ["One in three cases involved an online ad placed on Backpage.com in 2015."],
+        "other": ["The U.S. hotline answers calls about labor trafficking."]})
+    for typed in ("backpage", "backpage ads", "which cases used backpage for ads?"):
+        found = library.search(typed)
+        assert [h.id for h in found.results] == ["ads"], typed
+        assert "backpage.com" in found.also, typed
+        assert "Backpage.com" in highlighted(library, typed, "ads"), typed
+    assert library.search("hotline").also == ()
+
+
 def test_a_misspelled_keyword_is_searched_with_its_correction(lib: Library) -> None:
     """"trafficing" stems as "traffic": searched alone it found the farm report's traffic
     stops. Its correction is searched with it, says so, and marks the pages' words."""

@@ -241,6 +241,10 @@ class Searcher(Protocol):
 
     def has_term(self, field: str, term: str) -> bool: ...
 
+    def terms_starting(self, field: str, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` of the field's indexed terms that start with `prefix`, in order."""
+        ...
+
     def years(self) -> tuple[int, int] | None: ...
 
 

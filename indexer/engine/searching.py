@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import weakref
 from collections import OrderedDict
@@ -409,6 +410,10 @@ class WhooshSearcher:
 
     def has_term(self, field: str, term: str) -> bool:
         return (field, term) in self.reader
+
+    def terms_starting(self, field: str, prefix: str, limit: int) -> list[str]:
+        found = itertools.islice(self.reader.expand_prefix(field, prefix), limit)
+        return [term.decode("utf-8") for term in found]
 
     def years(self) -> tuple[int, int] | None:
         field = self.schema["year"]
