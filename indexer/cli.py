@@ -721,8 +721,8 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
     elif dry_run and report.entries:
         click.echo(f"{plural(len(report.entries), 'entry', 'entries')} would be added to "
                    f"{lib.catalog_path}; nothing was changed.", err=True)
-    if report.refused:  # the others are added; a script still hears that some were not
-        sys.exit(1)
+    if report.failed or (report.refused and not report.entries):
+        sys.exit(1)  # the others are added; a script still hears that some could not be
 
 
 @main.command("import")

@@ -238,6 +238,10 @@ def unique_file(folder: Path, name: str) -> Path:
     return candidate
 
 
+# How a refusal of a report the catalog already holds reads (`AddReport.failed`).
+ALREADY = "already in the catalog as"
+
+
 @dataclass(frozen=True)
 class AddReport:
     """What `splib add` did: the entries written (or, with --dry-run, that would be), and the
@@ -247,3 +251,9 @@ class AddReport:
     refused: tuple[str, ...]  # "what: why"
     notes: tuple[str, ...]  # added, but worth a look: no text found, and why
     written: bool
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """The refusals other than reports the catalog already holds (adding a folder again
+        after a file was dropped in refuses the others, as it should)."""
+        return tuple(r for r in self.refused if ALREADY not in r)

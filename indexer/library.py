@@ -528,7 +528,7 @@ class Library:
         """Entries from a library's listing page (an HTML page or its plain text, a file or an
         address; see listing.py), appended to the catalog unless `dry_run`. An entry whose
         address or title the catalog already holds is refused."""
-        from .keeping import AddReport, append_entries, is_address, normal_url
+        from .keeping import ALREADY, AddReport, append_entries, is_address, normal_url
         from .listing import parse_listing
         from .metadata import Guess, slug
 
@@ -545,7 +545,7 @@ class Library:
             held = titles.get(_title_key(draft.title, draft.organization)) or \
                 (urls.get(normal_url(draft.url)) if draft.url else None)
             if held:
-                refused.append(f"{draft.title!r}: already in the catalog as {held}")
+                refused.append(f"{draft.title!r}: {ALREADY} {held}")
                 continue
             # A relative link on a page read from a file has no address to resolve against.
             links = [link for link in (draft.url, *draft.links) if not url_problem(link)]
@@ -600,12 +600,12 @@ class Library:
         """The bytes of a report to add (a local file, or a fetched copy in the data folder),
         their sha256 and the fields that say where it is; None, with the reason in `refused`,
         for a report the catalog already holds or that cannot be read."""
-        from .keeping import file_sha256, is_address, normal_url
+        from .keeping import ALREADY, file_sha256, is_address, normal_url
 
         if is_address(target):
             held = urls.get(normal_url(target))
             if held:
-                refused.append(f"{target}: already in the catalog as {held}")
+                refused.append(f"{target}: {ALREADY} {held}")
                 return None
             try:
                 fetched = fetcher.fetch_url(target, None)
@@ -626,8 +626,7 @@ class Library:
             refused.append(f"{target}: the file is empty (0 bytes); download or copy it again")
             return None
         if sha in files:
-            refused.append(f"{target}: the same report is already in the catalog as "
-                           f"{files[sha]}")
+            refused.append(f"{target}: the same report is {ALREADY} {files[sha]}")
             return None
         return source, sha, fields
 

@@ -428,3 +428,15 @@ def test_an_empty_file_is_refused_and_the_others_added_with_a_failing_status(
     assert "Refused empty.pdf: the file is empty (0 bytes); download or copy it again" \
         in done.stderr
     assert [e["path"] for e in entries(folder)] == ["incoming/guide.pdf"]
+
+
+def test_adding_a_folder_again_adds_what_is_new_and_succeeds(tmp_path: Path) -> None:
+    """The reports already catalogued are refused as such, which is no failure: a keeper's
+    script that adds the same folder each week runs on."""
+    folder = library_folder(tmp_path)
+    assert splib("--catalog", "catalog.toml", "add", "incoming", cwd=folder).returncode == 0
+    (folder / "incoming" / "new.pdf").write_bytes(make_pdf(["A new report on outreach."]))
+    again = splib("--catalog", "catalog.toml", "add", "incoming", cwd=folder)
+    assert again.returncode == 0, again.stderr
+    assert "Added 1 report to catalog.toml" in again.stderr
+    assert again.stderr.count("already in the catalog as") == 3
