@@ -215,7 +215,8 @@ class Ingester:
                 # cannot be read now for a reason that may pass (a language not installed):
                 # the text read before stays indexed, and the next update tries again.
                 return record.with_changes(
-                    unread=f"{outcome} (the text read before is still searched)",
+                    unread=f"reading it again as the catalog now asks failed ({outcome}); "
+                           "the text read before is still searched",
                     extract_seconds=seconds)
             return record.with_changes(text_key=None, extract_error=str(outcome), pages=0,
                                        chars=0, warnings=(), extract_seconds=seconds,

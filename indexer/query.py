@@ -43,6 +43,13 @@ QUESTION_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 
+# The pronouns of a sentence about someone ("she was trafficked by her boyfriend"): searched
+# without, as question words are, but counted toward a question's length, as all words but
+# question words are (they were counted so before they were set aside).
+SENTENCE_PRONOUNS = frozenset("""
+    he her hers herself him himself his itself myself ourselves she themselves yourself
+    """.split())  # noqa: SIM905 (a word list reads better as words)
+
 # Field names a person may use, and the index field each stands for.
 FIELDS = {
     "title": "title", "summary": "summary", "body": "body",

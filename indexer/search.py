@@ -37,6 +37,7 @@ from .errors import QueryError
 from .query import (
     MAX_PASTE_CHARS,
     QUESTION_WORDS,
+    SENTENCE_PRONOUNS,
     AllOf,
     AnyOf,
     Glossary,
@@ -223,7 +224,7 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
                 # searched, and "Also searched" names them)
                 suggestion = replace_words(text, corrected)
             widened, also = with_acronyms(AllOf(tuple(question)), glossary, is_english)
-            others, told = _alternatives(searcher, question, corrected)
+            others, told = _alternatives(searcher, vocabulary, question, corrected)
             also += told
             asked = widened.nodes if isinstance(widened, AllOf) else (widened,)
             q = searcher.compile(AnyOf(asked + tuple(
@@ -242,7 +243,7 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
         if not parsed.operators:
             # (the syntax of a query typed with operators stays as typed; "Did you mean"
             # offers the correction)
-            others, told = _alternatives(searcher, leaves(parsed.node), fixes)
+            others, told = _alternatives(searcher, vocabulary, leaves(parsed.node), fixes)
             node = with_corrections(node, others)
             also += told
         answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)
@@ -251,7 +252,8 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
     return _Found(answer, suggestion, also, wanted)
 
 
-def _alternatives(searcher: Searcher, words: Sequence[Word | Phrase], fixes: dict[str, str]) \
+def _alternatives(searcher: Searcher, vocabulary: Vocabulary, words: Sequence[Word | Phrase],
+                  fixes: dict[str, str]) \
         -> tuple[dict[str, list[str | tuple[str, ...]]], tuple[str, ...]]:
     """What else to search for the typed words, as "Also searched" names it: the correction
     of a word no report and no dictionary has (a typo), a code typed without its hyphen as
@@ -262,7 +264,7 @@ def _alternatives(searcher: Searcher, words: Sequence[Word | Phrase], fixes: dic
     for typed, fix in fixes.items():
         others.setdefault(typed, []).append(fix)
         told.append(fix)
-    for typed, parts in split_codes(searcher, words).items():
+    for typed, parts in split_codes(searcher, vocabulary, words).items():
         others.setdefault(typed, []).append(parts)
         told.append("-".join(parts))
     for typed, forms in dotted_forms(searcher, words).items():
@@ -395,7 +397,9 @@ def question_words(parsed: Parsed, ranking: Ranking = RANKING) -> list[Word | Ph
             found.append(leaf)
             found.extend(Word(w, leaf.field) for w in leaf.words
                          if w.lower() not in ranking.skip)
-        elif not (isinstance(leaf, Word) and leaf.text.lower() in ranking.skip):
+        elif isinstance(leaf, Word) and leaf.text.lower() in ranking.skip:
+            unquoted += leaf.text.lower() in SENTENCE_PRONOUNS
+        else:
             found.append(leaf)
             unquoted += isinstance(leaf, Word)
     return found if unquoted >= ranking.question_words else None

@@ -89,13 +89,13 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
 
 
 # Words that give a sentence its form in Spanish, French, Portuguese, Italian and German and
-# are rare in English (those English writes too, "die", "was", "son", "come", "con", are left
-# out). Two of them tell a query asked in another language.
+# are rare in English queries (those they hold too are left out: "de", "la", "el", "los",
+# "da", "des", "et", "al", "do", "y", "mit", "die", "was", "son", "comment"...). Two of them
+# tell a query asked in another language.
 _OTHER_LANGUAGES = frozenset("""
-    de del las el los una unos unas y en para por que como cómo qué cuál cuándo dónde está
-    están su sus al les des du une et est sont dans pour avec qui quoi comment où aux cette ces
-    da do das dos uma um em com não é são der das dem des ein eine und ist sind mit für von
-    zu nicht wie il della delle dei degli che sono
+    del una unos unas para por que como cómo qué cuál cuándo dónde está están les une est
+    sont dans pour avec qui quoi où aux cette ces uma não é são der ein eine und ist sind für
+    nicht wie della delle dei degli che sono
     """.split())  # noqa: SIM905 (a word list reads better as words)
 
 
@@ -111,10 +111,12 @@ def _another_language(nodes: Sequence[Word | Phrase] | Sequence[Node]) -> bool:
 _JOINED_CODE = re.compile(r"([^\W\d_]+)(\d\w*)")
 
 
-def split_codes(searcher: Searcher, nodes: Sequence[Word | Phrase] | Sequence[Node]) \
-        -> dict[str, tuple[str, str]]:
+def split_codes(searcher: Searcher, vocabulary: Vocabulary,
+                nodes: Sequence[Word | Phrase] | Sequence[Node]) -> dict[str, tuple[str, str]]:
     """Typed words that are codes written without their hyphen, which the library never
-    writes joined: each with its two parts, to search as a phrase ("h2a" -> "h 2a")."""
+    writes joined but writes in parts: each with its two parts, to search as a phrase ("h2a"
+    -> "h 2a"). A part the index leaves out ("a" of "a1", a stop word) makes no code: the
+    phrase would be its number alone."""
     codes: dict[str, tuple[str, str]] = {}
     for node in nodes:
         if not isinstance(node, Word) or node.prefix or node.edits \
@@ -125,7 +127,12 @@ def split_codes(searcher: Searcher, nodes: Sequence[Word | Phrase] | Sequence[No
         if match is None or typed in codes or \
                 any(searcher.has_term(f, typed) for f in WRITTEN_IN):
             continue
-        codes[typed] = (match.group(1), match.group(2))
+        parts = (match.group(1), match.group(2))
+        if any(stem(part) is None for part in parts):
+            continue
+        q = searcher.compile(Phrase(parts), FIELD_BOOSTS, Expansions(vocabulary))
+        if q is not None and searcher.any_match(q, Where()):
+            codes[typed] = parts
     return codes
 
 

@@ -109,7 +109,7 @@ class _LengthsOnce(W3PerDocReader):  # type: ignore[misc]
 
 
 # A block whose postings pickle to fewer bytes is written as it is (0: every block
-# compressed, as Whoosh does). Blocks of one posting always are (about 74 bytes).
+# compressed, as Whoosh does). Blocks of one posting mostly are (74 bytes on average).
 AS_IS_BELOW = 200
 
 
