@@ -591,6 +591,10 @@ def _print_results(results: SearchResults, offset: int, color: bool) -> None:
         have = "has" if results.total == 1 else "have"
         click.echo(f"{plural(results.total, 'report')} {have} all the words; showing "
                    f"{shown}: after them, {some} with some of the words.", err=True)
+    elif results.question:  # any word may match: the count says little, the order much
+        share = "shares" if results.total == 1 else "share"
+        click.echo(f"{plural(results.total, 'report')} {share} words with it, the closest "
+                   f"first; showing {shown}.", err=True)
     else:
         match = "matches" if results.total == 1 else "match"
         click.echo(f"{plural(results.total, 'report')} {match}; showing {shown}.", err=True)

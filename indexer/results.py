@@ -77,9 +77,13 @@ class SearchResults:
     also: tuple[str, ...] = ()
     # The matching reports counted by organisation and by year, when asked for.
     facets: Facets | None = None
+    # Read as a question or pasted text: any of its words may match, the closest reports
+    # first (so `total` counts the reports that share a word with it).
+    question: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = {"query": self.query, "total": self.total, "fallback": self.fallback,
+                "question": self.question,
                 "suggestion": self.suggestion, "all_words": self.all_words,
                 "also_searched": list(self.also),
                 "notes": list(self.notes), "results": [r.to_json() for r in self.results]}

@@ -184,7 +184,8 @@ def search(index: Index, query: str, limit: int = 10, pages: int = 3, org: str |
     return SearchResults(query=query, total=len(matched), fallback=answer.fallback,
                          suggestion=suggestion, results=results, matched=matched,
                          notes=tuple(notes), also=also, all_words=answer.all_words,
-                         facets=answer.ranked.facets)
+                         facets=answer.ranked.facets,
+                         question=parsed is None or question is not None)
 
 
 @dataclass(frozen=True)

@@ -144,8 +144,9 @@ def test_cli_search_json_shape(library: Library) -> None:
                                 obj=library)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"query", "total", "fallback", "suggestion", "all_words",
+    assert set(data) == {"query", "total", "fallback", "question", "suggestion", "all_words",
                          "also_searched", "notes", "results", "facets"}
+    assert data["question"] is False
     assert set(data["facets"]) == {"organization", "year"}
     assert data["query"] == "certification letter" and data["total"] >= 1
     first = data["results"][0]

@@ -313,6 +313,20 @@ def test_a_sentence_about_someone_is_a_question_without_its_pronouns(tmp_path: P
     assert [h.id for h in found.results] == ["groom"]
 
 
+def test_a_question_says_its_reports_share_words_with_it(lib: Library) -> None:
+    """Any word of a question may match, so nearly every report does: the count says so
+    rather than that they all match."""
+    runner = CliRunner()
+    asked = "what housing do survivors in rural counties need?"
+    said = runner.invoke(main, ["search", asked], obj=lib)
+    assert said.exit_code == 0, said.output
+    assert "share words with it, the closest first; showing" in said.output
+    assert json.loads(runner.invoke(main, ["search", "--json", asked], obj=lib).output)[
+        "question"] is True
+    keywords = runner.invoke(main, ["search", "housing"], obj=lib)
+    assert "share words" not in keywords.output and " match" in keywords.output
+
+
 def test_a_long_question_is_not_offered_back_whole(tmp_path: Path) -> None:
     """A pasted paragraph with a misspelt word is searched with the correction, said in
     "Also searched", but not offered back as a whole paragraph to click."""

@@ -477,3 +477,10 @@ def test_how_to_search_says_what_the_search_does(client: Any) -> None:
     assert "then, when\n  they are few, reports with some of them" in page
     assert "Every word must appear" not in page
     assert "misspelt word is searched with its correction" in page
+
+
+def test_a_question_says_its_reports_share_words_with_it(client: Any) -> None:
+    page = client.get("/", query_string={
+        "q": "what housing and shelter programs help trafficking survivors?"})
+    assert page.status_code == 200
+    assert "words with it, the closest first" in count_heading(page.get_data(as_text=True))
