@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import CatalogError, NotFoundError
+from .errors import CatalogError, NotACatalogError, NotFoundError
 from .wording import plural, toml_kind
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -120,11 +120,12 @@ def load_catalog(path: Path) -> Catalog:
 
 def catalog_from_bytes(raw: bytes, path: Path) -> Catalog:
     """The catalog file's bytes, as read from `path`, validated (`CatalogError`)."""
-    # A report named where the catalog goes (`--catalog report.pdf`): a PDF, or bytes no
-    # text has (but a catalog saved as UTF-16, whose message follows).
-    if raw.lstrip()[:5] == b"%PDF-" or (
+    # A report named where the catalog goes (`--catalog report.pdf`): a PDF, a web page, or
+    # bytes no text has (but a catalog saved as UTF-16, whose message follows).
+    start = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"%pdf-", b"<!doctype html", b"<html")) or (
             b"\x00" in raw[:4096] and raw[:2] not in (b"\xff\xfe", b"\xfe\xff")):
-        raise CatalogError(
+        raise NotACatalogError(
             f"{path} is a report, not a catalog: the catalog is a text file that lists the "
             f"reports (README, 'Catalog format'). Add this one to yours with `splib --catalog "
             f"catalog.toml add {path}`.")

@@ -98,7 +98,8 @@ def _verbosity_options(f: Any) -> Any:
 @click.group(cls=SplibGroup, context_settings=CONTEXT)
 @click.option("--catalog", type=click.Path(dir_okay=False), envvar="SPLIB_CATALOG",
               help="The catalog file (also SPLIB_CATALOG).  [default: corpus/catalog.toml, "
-                   "or catalog.toml in this folder when there is no corpus/catalog.toml]")
+                   "or catalog.toml in this folder when there is no corpus/catalog.toml, or "
+                   "no corpus folder]")
 @click.option("--data", type=click.Path(file_okay=False), envvar="SPLIB_DATA",
               help="The data folder: fetched files, text, index (also SPLIB_DATA).  "
                    "[default: .splib beside the catalog]")
@@ -713,7 +714,9 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
     if dry_run and report.entries:
         click.echo(entries_toml(report.entries), nl=False)
     for refusal in report.refused:
-        click.echo(f"Refused {refusal}.", err=True)
+        # (a report the catalog holds is skipped, as adding a folder again expects)
+        click.echo(f"{'Refused' if refusal in report.failed else 'Skipped'} {refusal}.",
+                   err=True)
     for note in report.notes:
         click.echo(f"Note: {_as_typed(note)}", err=True)
     if report.written:

@@ -23,6 +23,11 @@ class CatalogError(SplibError):
     """The catalog file is missing, malformed or invalid."""
 
 
+class NotACatalogError(CatalogError):
+    """The file named as the catalog is a report (a PDF, a web page): the person named the
+    wrong file, which no keeper's fix of the catalog mends."""
+
+
 class FetchError(SplibError):
     """A report's source could not be fetched (network, HTTP status, size, scheme)."""
 

@@ -29,6 +29,7 @@ from .errors import (
     FetchError,
     IndexDamagedError,
     IndexMissingError,
+    NotACatalogError,
     QueryError,
     SplibError,
     brief,
@@ -296,6 +297,8 @@ class Library:
             facets=facets, organization=organization))
         try:
             self.catalog()
+        except NotACatalogError:
+            raise  # a report named as the catalog: the person's mistake, said as an error
         except CatalogError as exc:  # the keeper's typo: the index as last built answers
             results = replace(results, notes=(
                 *results.notes, "These results come from the index as it was last built: the "
@@ -738,11 +741,19 @@ class Library:
         """Add the files in the drop folder `inbox` (moved into files/); what to tell."""
         from .keeping import expand
 
-        if not inbox.is_dir() or not expand([str(inbox)]):
+        if not inbox.is_dir():
             return ()
+        readable = expand([str(inbox)])
+        # What was dropped but is of no kind splib reads (a .zip, a .docx) stays and is named.
+        others = sorted(p for p in inbox.rglob("*") if p.is_file() and str(p) not in readable
+                        and not any(part.startswith(".") for part in p.relative_to(inbox).parts))
+        left = [f"Left {p.relative_to(inbox)} in {inbox.name}/: splib reads PDF, HTML, text "
+                "and image files (unpack it, or save it as one of those)." for p in others]
+        if not readable:
+            return tuple(left)
         added = self.add([str(inbox)], place="move", progress=progress)
         told = [f"Refused {refusal}; the file stays in {inbox.name}/."
-                for refusal in added.refused]
+                for refusal in added.refused] + left
         told.extend(added.notes)
         if added.entries:
             ids = ", ".join(str(e["id"]) for e in added.entries)
@@ -778,11 +789,15 @@ class Library:
 
 
 def default_catalog() -> Path:
-    """The catalog of a command given none: `corpus/catalog.toml`, or `catalog.toml` in the
-    working folder when there is no such file and there is that one (a keeper standing in
-    the folder `splib --catalog catalog.toml add` made their library in)."""
+    """The catalog of a command given none: `corpus/catalog.toml` when there is one, else
+    `catalog.toml` in the working folder when there is one (a keeper standing in their
+    library's folder); with neither, `corpus/catalog.toml` where there is a `corpus` folder
+    (this project's layout), else `catalog.toml` here (a keeper starting a library with
+    `splib add`)."""
     here = Path(HERE_CATALOG)
-    return here if not DEFAULT_CATALOG.exists() and here.is_file() else DEFAULT_CATALOG
+    if DEFAULT_CATALOG.is_file() or (not here.is_file() and DEFAULT_CATALOG.parent.is_dir()):
+        return DEFAULT_CATALOG
+    return here
 
 
 def default_data(catalog: Path) -> Path:

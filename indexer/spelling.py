@@ -100,10 +100,13 @@ _OTHER_LANGUAGES = frozenset("""
 
 
 def _another_language(nodes: Sequence[Word | Phrase] | Sequence[Node]) -> bool:
-    """Whether the query's words are those of a sentence in another language."""
+    """Whether the query's words are those of a sentence in another language: two of its
+    little words, or one and a word English does not spell ("cuáles", "señales"), or two such
+    words."""
     words = {n.text.lower() for n in nodes if isinstance(n, Word)}
     words |= {w.lower() for n in nodes if isinstance(n, Phrase) for w in n.words}
-    return len(words & _OTHER_LANGUAGES) >= 2
+    foreign = sum(1 for w in words if not w.isascii() and w.isalpha())
+    return len(words & _OTHER_LANGUAGES) + foreign >= 2
 
 
 # A code typed without its hyphen: letters, then a number and what follows it ("h2a", "i914",

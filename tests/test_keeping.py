@@ -439,4 +439,17 @@ def test_adding_a_folder_again_adds_what_is_new_and_succeeds(tmp_path: Path) -> 
     again = splib("--catalog", "catalog.toml", "add", "incoming", cwd=folder)
     assert again.returncode == 0, again.stderr
     assert "Added 1 report to catalog.toml" in again.stderr
-    assert again.stderr.count("already in the catalog as") == 3
+    assert again.stderr.count("Skipped ") == 3 and "Refused" not in again.stderr
+
+
+def test_a_file_of_no_kind_splib_reads_stays_in_the_inbox_and_is_named(tmp_path: Path) -> None:
+    folder = library_folder(tmp_path)
+    (folder / "inbox").mkdir()
+    (folder / "inbox" / "reports.zip").write_bytes(b"PK\x03\x04" + bytes(60))
+    (folder / "inbox" / "guide.pdf").write_bytes(make_pdf(GUIDE))
+    updated = splib("--catalog", "catalog.toml", "update", cwd=folder)
+    assert updated.returncode == 0, updated.stderr
+    assert "Left reports.zip in inbox/: splib reads PDF, HTML, text and image files" \
+        in updated.stderr
+    assert "1 report added from inbox/" in updated.stderr
+    assert sorted(p.name for p in (folder / "inbox").iterdir()) == ["reports.zip"]

@@ -104,10 +104,20 @@ def test_a_data_folder_made_above_the_catalog_keeps_working(tmp_path: Path) -> N
 
 
 def test_an_empty_folder_asks_for_a_catalog_first(tmp_path: Path) -> None:
+    """A folder that is no library yet: the catalog to start is catalog.toml here, and
+    `splib add` starts it there (not in a corpus/ folder the keeper never made)."""
     searched = splib("search", "housing", cwd=tmp_path)
     assert searched.returncode == 1
-    assert "No catalog at corpus/catalog.toml" in searched.stderr
+    assert "No catalog at catalog.toml. Start one with `splib --catalog catalog.toml add " \
+        in searched.stderr
     assert "rebuild" not in searched.stderr.split("No catalog", 1)[0]
+    (tmp_path / "guide.pdf").write_bytes(make_pdf(GUIDE))
+    added = splib("add", "guide.pdf", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert (tmp_path / "catalog.toml").is_file() and not (tmp_path / "corpus").exists()
+    assert splib("search", "shelter", cwd=tmp_path).returncode == 1  # not built yet
+    assert splib("rebuild", cwd=tmp_path).returncode == 0
+    assert "shelter" in splib("search", "shelter", cwd=tmp_path).stdout.lower()
 
 
 def test_in_the_librarys_own_folder_its_catalog_is_the_default(built: Path) -> None:
@@ -129,11 +139,17 @@ def test_status_before_the_first_build_says_how_to_build(tmp_path: Path) -> None
 
 
 def test_a_report_named_as_the_catalog_says_so(built: Path) -> None:
-    wrong = splib("--catalog", "guide.pdf", "status", cwd=built)
-    assert wrong.returncode == 1
-    assert "guide.pdf is a report, not a catalog" in wrong.stderr
-    assert "splib --catalog catalog.toml add guide.pdf" in wrong.stderr
-    assert "UTF-8" not in wrong.stderr
+    """A PDF or a web page given to --catalog is the person's mistake: every command says
+    so, the search too (it does not answer from an index beside the report)."""
+    (built / "page.html").write_text("<!DOCTYPE html><html><body><p>Shelter.</p></body></html>",
+                                     encoding="utf-8")
+    for report in ("guide.pdf", "page.html"):
+        for command in (("status",), ("search", "shelter")):
+            wrong = splib("--catalog", report, *command, cwd=built)
+            assert wrong.returncode == 1, (report, command)
+            assert f"{report} is a report, not a catalog" in wrong.stderr
+            assert f"splib --catalog catalog.toml add {report}" in wrong.stderr
+            assert "UTF-8" not in wrong.stderr and "TOML" not in wrong.stderr
 
 
 # -- 3. progress, and -v/-q after the command ---------------------------------------------

@@ -342,7 +342,8 @@ def test_a_long_question_is_not_offered_back_whole(tmp_path: Path) -> None:
 def test_a_question_in_another_language_is_not_corrected_into_english(tmp_path: Path) -> None:
     library = pdf_library(tmp_path, {"notes": ["Victims of human trafficking and persons."]})
     for asked in ("¿cómo reconocer a una víctima de trata de personas?",
-                  "reconnaître une victime de la traite des personnes dans les hôtels"):
+                  "reconnaître une victime de la traite des personnes dans les hôtels",
+                  "¿Cuáles son las señales de la trata de personas en una tienda?"):
         found = library.search(asked)
         assert found.suggestion is None and found.also == (), asked
     assert library.search("how to recognise victms").suggestion == "how to recognise victims"

@@ -484,3 +484,11 @@ def test_a_question_says_its_reports_share_words_with_it(client: Any) -> None:
         "q": "what housing and shelter programs help trafficking survivors?"})
     assert page.status_code == 200
     assert "words with it, the closest first" in count_heading(page.get_data(as_text=True))
+
+
+def test_did_you_mean_a_question_ends_with_one_question_mark(client: Any) -> None:
+    html = client.get("/", query_string={"q": "shelterz for survivors?"}).get_data(
+        as_text=True)
+    assert 'rel="nofollow">shelter for survivors?</a></p>' in html
+    plain = client.get("/", query_string={"q": "shelterz"}).get_data(as_text=True)
+    assert 'rel="nofollow">shelter</a>?</p>' in plain
