@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Sequence
@@ -113,6 +114,9 @@ class Ranking:
 
 
 RANKING = Ranking()
+# A summary's snippet whose first this many words a shown page writes in a row is that
+# page's text (a catalog summary in its own words shares a phrase, not twelve words running).
+SAME_PASSAGE_WORDS = 12
 # The longest query "Did you mean" offers again, corrected: a sentence, not a case note.
 MAX_SUGGESTED_WORDS = 25
 
@@ -523,9 +527,21 @@ def similar(index: Index, report_id: str, limit: int = 5) -> list[Similar]:
         return similar_reports(searcher, report_id, limit)
 
 
+def _written_on(summary: Snippet, pages: list[str]) -> bool:
+    """Whether the summary's passage is one of the shown pages' own text (a summary `splib
+    add` took from the report's executive summary): the page's snippet, which cites its
+    page, says it already."""
+    words = re.findall(r"\w+", summary.text)[:SAME_PASSAGE_WORDS]
+    if len(words) < SAME_PASSAGE_WORDS:
+        return False
+    passage = re.compile(r"\W+".join(map(re.escape, words)), re.IGNORECASE)
+    return any(passage.search(text) for text in pages)
+
+
 def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -> Hit:
     """A report of the results: its best pages' snippets, and its summary's when matched."""
     snippets: list[Snippet] = []
+    shown: list[str] = []  # the text of each page a snippet comes from
     summary: Snippet | None = None
     entry = None
     first = None
@@ -557,7 +573,8 @@ def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -
                                 marked.phrases.get("body", ()), ocr=doc.ocr)
             if snip is not None:
                 snippets.append(snip)
-    if summary is not None:
+                shown.append(doc.text)
+    if summary is not None and not _written_on(summary, shown):
         snippets.insert(0, summary)
     elif not snippets and entry is not None and entry.summary:
         snippets.append(lead(entry.summary))

@@ -327,6 +327,24 @@ def test_a_question_says_its_reports_share_words_with_it(lib: Library) -> None:
     assert "share words" not in keywords.output and " match" in keywords.output
 
 
+def test_a_summary_taken_from_the_report_is_not_shown_twice(tmp_path: Path) -> None:
+    """`splib add` takes a summary from the report's own executive summary: its snippet would
+    repeat the page's, which cites the page. A summary in the catalog's own words stays."""
+    paragraph = ("Case managers who serve survivors of labor trafficking need housing, legal "
+                 "help and steady contact over many months of recovery.")
+    for name, pages in {"copied": ["Cover", paragraph], "own": ["Cover", paragraph]}.items():
+        (tmp_path / f"{name}.pdf").write_bytes(make_pdf(pages))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": "copied", "title": "Copied", "summary": paragraph, "path": "copied.pdf"},
+        {"id": "own", "title": "Own", "path": "own.pdf",
+         "summary": "What case managers of labor trafficking survivors should plan for."}])
+    library = Library(catalog=catalog, data=tmp_path / "data", fetch=fast_fetch())
+    library.rebuild(offline=True)
+    hits = {h.id: h for h in library.search("managers").results}
+    assert [s.page for s in hits["copied"].snippets] == [2]
+    assert [s.page for s in hits["own"].snippets] == [None, 2]
+
+
 def test_a_long_question_is_not_offered_back_whole(tmp_path: Path) -> None:
     """A pasted paragraph with a misspelt word is searched with the correction, said in
     "Also searched", but not offered back as a whole paragraph to click."""
