@@ -16,8 +16,9 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from .acronyms import load as load_acronyms
 from .engine import (
@@ -114,6 +115,7 @@ class Ranking:
 
 
 RANKING = Ranking()
+_M = TypeVar("_M")  # a marked word, or a phrase's words
 # A summary's snippet whose first this many words a shown page writes in a row is that
 # page's text (a catalog summary in its own words shares a phrase, not twelve words running).
 SAME_PASSAGE_WORDS = 12
@@ -527,6 +529,14 @@ def similar(index: Index, report_id: str, limit: int = 5) -> list[Similar]:
         return similar_reports(searcher, report_id, limit)
 
 
+def _both(marked: Mapping[str, frozenset[_M]], *fields: str) -> frozenset[_M]:
+    """What the query marks in any of `fields`."""
+    found: frozenset[_M] = frozenset()
+    for name in fields:
+        found |= marked.get(name, frozenset())
+    return found
+
+
 def _written_on(summary: Snippet, pages: list[str]) -> bool:
     """Whether the summary's passage is one of the shown pages' own text (a summary `splib
     add` took from the report's executive summary): the page's snippet, which cites its
@@ -561,9 +571,11 @@ def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -
         first = first or doc
         if doc.kind == "entry":
             entry = doc
-            summary = make_snippet(doc.summary, marked.words.get("summary", frozenset()),
-                                   None, None, marked.prefixes.get("summary", ()),
-                                   marked.phrases.get("summary", ()))
+            # An entry's summary is searched in its own field and, with its title, as the
+            # entry's body: either may have matched.
+            summary = make_snippet(
+                doc.summary, _both(marked.words, "summary", "body"), None, None,
+                _both(marked.prefixes, "summary", "body"), _both(marked.phrases, "summary", "body"))
         elif len(snippets) < pages and tried < pages * 3:
             # A page that matched only through the repeated title has nothing to show.
             tried += 1
