@@ -120,10 +120,11 @@ def load_catalog(path: Path) -> Catalog:
 
 def catalog_from_bytes(raw: bytes, path: Path) -> Catalog:
     """The catalog file's bytes, as read from `path`, validated (`CatalogError`)."""
-    # A report named where the catalog goes (`--catalog report.pdf`): a PDF, a web page, or
-    # bytes no text has (but a catalog saved as UTF-16, whose message follows).
+    # A report named where the catalog goes (`--catalog report.pdf`): a PDF, a web page or
+    # other markup (no TOML line starts with "<"), or bytes no text has (but a catalog saved
+    # as UTF-16, whose message follows).
     start = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if start.startswith((b"%pdf-", b"<!doctype html", b"<html")) or (
+    if start.startswith((b"%pdf-", b"<")) or (
             b"\x00" in raw[:4096] and raw[:2] not in (b"\xff\xfe", b"\xfe\xff")):
         raise NotACatalogError(
             f"{path} is a report, not a catalog: the catalog is a text file that lists the "

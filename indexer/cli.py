@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the commands import what they use: `splib --help` loads no 
     from .engine import Facets
     from .extract import Page
     from .ingest import EntryStatus, ProgressEvent
+    from .keeping import AddReport
     from .library import BuildReport, Library
     from .results import Hit, SearchResults
     from .snippets import Snippet
@@ -97,9 +98,9 @@ def _verbosity_options(f: Any) -> Any:
 
 @click.group(cls=SplibGroup, context_settings=CONTEXT)
 @click.option("--catalog", type=click.Path(dir_okay=False), envvar="SPLIB_CATALOG",
-              help="The catalog file (also SPLIB_CATALOG).  [default: corpus/catalog.toml, "
-                   "or catalog.toml in this folder when there is no corpus/catalog.toml, or "
-                   "no corpus folder]")
+              help="The catalog file (also SPLIB_CATALOG).  [default: corpus/catalog.toml; "
+                   "catalog.toml in this folder when it exists and corpus/catalog.toml does "
+                   "not, or when there is no corpus folder]")
 @click.option("--data", type=click.Path(file_okay=False), envvar="SPLIB_DATA",
               help="The data folder: fetched files, text, index (also SPLIB_DATA).  "
                    "[default: .splib beside the catalog]")
@@ -546,7 +547,7 @@ def search(lib: Library, query: tuple[str, ...], limit: int, pages: int, org: st
     if as_json:
         click.echo(_json(results.to_json(), ensure_ascii=False, indent=1))
         return
-    _print_results(results, offset, color=sys.stdout.isatty())
+    _print_results(results, offset, color=sys.stdout.isatty(), sort=sort)
     if facets and results.facets is not None and results.total:
         _print_facets(results.facets)
 
@@ -570,7 +571,8 @@ def _print_facets(facets: Facets) -> None:
             click.echo(f"  {count:>5}  {year}")
 
 
-def _print_results(results: SearchResults, offset: int, color: bool) -> None:
+def _print_results(results: SearchResults, offset: int, color: bool,
+                   sort: str = "relevance") -> None:
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}", err=True)
     if not results.results:
@@ -594,8 +596,9 @@ def _print_results(results: SearchResults, offset: int, color: bool) -> None:
                    f"{shown}: after them, {some} with some of the words.", err=True)
     elif results.question:  # any word may match: the count says little, the order much
         share = "shares" if results.total == 1 else "share"
-        click.echo(f"{plural(results.total, 'report')} {share} words with it, the closest "
-                   f"first; showing {shown}.", err=True)
+        closest = ", the closest first" if sort == "relevance" and results.total > 1 else ""
+        click.echo(f"{plural(results.total, 'report')} {share} words with it{closest}; "
+                   f"showing {shown}.", err=True)
     else:
         match = "matches" if results.total == 1 else "match"
         click.echo(f"{plural(results.total, 'report')} {match}; showing {shown}.", err=True)
@@ -696,7 +699,7 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
     """Add reports to the catalog: files, folders of files, or addresses. Each entry's title,
     date, organisation, authors and summary are read from the report itself (its cover, its
     metadata, its opening pages); check them with `splib show ID` and edit the catalog if
-    need be. A report the catalog already holds is refused.
+    need be. A report the catalog already holds is skipped.
 
     \b
     Examples:
@@ -713,10 +716,7 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
         bar.close()
     if dry_run and report.entries:
         click.echo(entries_toml(report.entries), nl=False)
-    for refusal in report.refused:
-        # (a report the catalog holds is skipped, as adding a folder again expects)
-        click.echo(f"{'Refused' if refusal in report.failed else 'Skipped'} {refusal}.",
-                   err=True)
+    _print_refusals(report)
     for note in report.notes:
         click.echo(f"Note: {_as_typed(note)}", err=True)
     if report.written:
@@ -730,6 +730,14 @@ def add(lib: Library, targets: tuple[str, ...], place: str | None, dry_run: bool
                    f"{lib.catalog_path}; nothing was changed.", err=True)
     if report.failed or (report.refused and not report.entries):
         sys.exit(1)  # the others are added; a script still hears that some could not be
+
+
+def _print_refusals(report: AddReport) -> None:
+    """Each file or entry not added, and why: a report the catalog holds is skipped (as
+    adding a folder again expects), anything else refused."""
+    for refusal in report.refused:
+        click.echo(f"{'Refused' if refusal in report.failed else 'Skipped'} {refusal}.",
+                   err=True)
 
 
 @main.command("import")
@@ -752,8 +760,7 @@ def import_command(lib: Library, source: str, dry_run: bool) -> None:
     report = lib.import_listing(source, dry_run=dry_run)
     if dry_run and report.entries:
         click.echo(entries_toml(report.entries), nl=False)
-    for refusal in report.refused:
-        click.echo(f"Refused {refusal}.", err=True)
+    _print_refusals(report)
     found = plural(len(report.entries), "entry", "entries")
     if report.written:
         click.echo(f"Added {found} to {lib.catalog_path}: "

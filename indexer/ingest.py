@@ -103,7 +103,7 @@ def entry_status(report: Report, record: EntryRecord | None) -> EntryStatus:
         state, error = "summary-only", record.fetch_error
     else:
         state, error = "summary-only", (
-            "not read yet" if report.path is not None else "not fetched yet") + \
+            "not indexed yet" if report.path is not None else "not fetched yet") + \
             "; run `splib update`"
     return EntryStatus(
         id=report.id, state=state, source=source, pages=record.pages if state == "text" else 0,

@@ -63,6 +63,8 @@ HERE_CATALOG = "catalog.toml"
 DATA_NAME = ".splib"  # the data folder's name, beside the catalog unless told otherwise
 LEGACY_FOLDER = "corpus"  # catalogs in corpus/ once kept their data in the folder above
 DEFAULT_QUESTIONS = Path("queries/library.toml")
+# Files an operating system leaves in a folder, which no one dropped in the inbox.
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
 PLACES = ("refer", "copy", "move")  # where `add` leaves a file: where it is, or in files/
 FILES_FOLDER = "files"  # beside the catalog: the reports `add --copy/--move` keeps
 INBOX_FOLDER = "inbox"  # beside the catalog: files dropped here are added by `update`
@@ -744,16 +746,20 @@ class Library:
         if not inbox.is_dir():
             return ()
         readable = expand([str(inbox)])
-        # What was dropped but is of no kind splib reads (a .zip, a .docx) stays and is named.
+        # What was dropped but is of no kind splib reads (a .zip, a .docx) stays and is named;
+        # what the system or an open document leaves there (Thumbs.db, ~$draft.docx) is not.
         others = sorted(p for p in inbox.rglob("*") if p.is_file() and str(p) not in readable
-                        and not any(part.startswith(".") for part in p.relative_to(inbox).parts))
-        left = [f"Left {p.relative_to(inbox)} in {inbox.name}/: splib reads PDF, HTML, text "
-                "and image files (unpack it, or save it as one of those)." for p in others]
+                        and not any(part.startswith((".", "~$"))
+                                    for part in p.relative_to(inbox).parts)
+                        and p.name.lower() not in SYSTEM_FILES)
+        left = [f"Left {p.relative_to(inbox)} in {inbox.name}/: splib adds files ending .pdf, "
+                ".html, .txt or a picture's ending (unpack it, rename it, or save it as one of "
+                "those)." for p in others]
         if not readable:
             return tuple(left)
         added = self.add([str(inbox)], place="move", progress=progress)
-        told = [f"Refused {refusal}; the file stays in {inbox.name}/."
-                for refusal in added.refused] + left
+        told = [f"{'Refused' if refusal in added.failed else 'Skipped'} {refusal}; the file "
+                f"stays in {inbox.name}/." for refusal in added.refused] + left
         told.extend(added.notes)
         if added.entries:
             ids = ", ".join(str(e["id"]) for e in added.entries)

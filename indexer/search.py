@@ -116,9 +116,11 @@ class Ranking:
 
 RANKING = Ranking()
 _M = TypeVar("_M")  # a marked word, or a phrase's words
-# A summary's snippet whose first this many words a shown page writes in a row is that
-# page's text (a catalog summary in its own words shares a phrase, not twelve words running).
+# A summary's snippet whose first this many words (all of them, when it has fewer but at
+# least SAME_PASSAGE_MIN) a page's snippet shows in a row is that page's text: a catalog
+# summary in its own words shares a phrase, not six words running.
 SAME_PASSAGE_WORDS = 12
+SAME_PASSAGE_MIN = 6
 # The longest query "Did you mean" offers again, corrected: a sentence, not a case note.
 MAX_SUGGESTED_WORDS = 25
 
@@ -537,21 +539,20 @@ def _both(marked: Mapping[str, frozenset[_M]], *fields: str) -> frozenset[_M]:
     return found
 
 
-def _written_on(summary: Snippet, pages: list[str]) -> bool:
-    """Whether the summary's passage is one of the shown pages' own text (a summary `splib
-    add` took from the report's executive summary): the page's snippet, which cites its
-    page, says it already."""
+def _written_on(summary: Snippet, pages: list[Snippet]) -> bool:
+    """Whether the summary's passage is shown by a page's snippet too (a summary `splib add`
+    took from the report's executive summary): that snippet, which cites its page, says it
+    already."""
     words = re.findall(r"\w+", summary.text)[:SAME_PASSAGE_WORDS]
-    if len(words) < SAME_PASSAGE_WORDS:
+    if len(words) < SAME_PASSAGE_MIN:
         return False
     passage = re.compile(r"\W+".join(map(re.escape, words)), re.IGNORECASE)
-    return any(passage.search(text) for text in pages)
+    return any(passage.search(page.text) for page in pages)
 
 
 def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -> Hit:
     """A report of the results: its best pages' snippets, and its summary's when matched."""
     snippets: list[Snippet] = []
-    shown: list[str] = []  # the text of each page a snippet comes from
     summary: Snippet | None = None
     entry = None
     first = None
@@ -585,8 +586,7 @@ def _hit(searcher: Searcher, found: ReportMatches, pages: int, marked: Marked) -
                                 marked.phrases.get("body", ()), ocr=doc.ocr)
             if snip is not None:
                 snippets.append(snip)
-                shown.append(doc.text)
-    if summary is not None and not _written_on(summary, shown):
+    if summary is not None and not _written_on(summary, snippets):
         snippets.insert(0, summary)
     elif not snippets and entry is not None and entry.summary:
         snippets.append(lead(entry.summary))

@@ -101,12 +101,13 @@ _OTHER_LANGUAGES = frozenset("""
 
 def _another_language(nodes: Sequence[Word | Phrase] | Sequence[Node]) -> bool:
     """Whether the query's words are those of a sentence in another language: two of its
-    little words, or one and a word English does not spell ("cuáles", "señales"), or two such
-    words."""
+    little words, or one and a word English does not spell ("una" and "señales"). Words
+    with accents alone decide nothing ("México", "résumé")."""
     words = {n.text.lower() for n in nodes if isinstance(n, Word)}
     words |= {w.lower() for n in nodes if isinstance(n, Phrase) for w in n.words}
-    foreign = sum(1 for w in words if not w.isascii() and w.isalpha())
-    return len(words & _OTHER_LANGUAGES) + foreign >= 2
+    little = words & _OTHER_LANGUAGES
+    accented = any(not w.isascii() and w.isalpha() for w in words - little)
+    return len(little) >= 2 or (len(little) == 1 and accented)
 
 
 # A code typed without its hyphen: letters, then a number and what follows it ("h2a", "i914",

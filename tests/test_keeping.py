@@ -446,10 +446,14 @@ def test_a_file_of_no_kind_splib_reads_stays_in_the_inbox_and_is_named(tmp_path:
     folder = library_folder(tmp_path)
     (folder / "inbox").mkdir()
     (folder / "inbox" / "reports.zip").write_bytes(b"PK\x03\x04" + bytes(60))
+    (folder / "inbox" / "Thumbs.db").write_bytes(bytes(60))
+    (folder / "inbox" / "~$draft.docx").write_bytes(bytes(60))
     (folder / "inbox" / "guide.pdf").write_bytes(make_pdf(GUIDE))
     updated = splib("--catalog", "catalog.toml", "update", cwd=folder)
     assert updated.returncode == 0, updated.stderr
-    assert "Left reports.zip in inbox/: splib reads PDF, HTML, text and image files" \
+    assert "Left reports.zip in inbox/: splib adds files ending .pdf, .html, .txt" \
         in updated.stderr
+    assert "Thumbs.db" not in updated.stderr and "draft" not in updated.stderr
     assert "1 report added from inbox/" in updated.stderr
-    assert sorted(p.name for p in (folder / "inbox").iterdir()) == ["reports.zip"]
+    assert sorted(p.name for p in (folder / "inbox").iterdir()) == [
+        "Thumbs.db", "reports.zip", "~$draft.docx"]

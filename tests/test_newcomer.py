@@ -143,7 +143,9 @@ def test_a_report_named_as_the_catalog_says_so(built: Path) -> None:
     so, the search too (it does not answer from an index beside the report)."""
     (built / "page.html").write_text("<!DOCTYPE html><html><body><p>Shelter.</p></body></html>",
                                      encoding="utf-8")
-    for report in ("guide.pdf", "page.html"):
+    (built / "page.xhtml").write_text('<?xml version="1.0"?><html><body>Shelter.</body></html>',
+                                      encoding="utf-8")
+    for report in ("guide.pdf", "page.html", "page.xhtml"):
         for command in (("status",), ("search", "shelter")):
             wrong = splib("--catalog", report, *command, cwd=built)
             assert wrong.returncode == 1, (report, command)

@@ -325,6 +325,8 @@ def test_a_question_says_its_reports_share_words_with_it(lib: Library) -> None:
         "question"] is True
     keywords = runner.invoke(main, ["search", "housing"], obj=lib)
     assert "share words" not in keywords.output and " match" in keywords.output
+    dated = runner.invoke(main, ["search", "--sort", "newest", asked], obj=lib)
+    assert "share words with it; showing" in dated.output  # not "the closest first"
 
 
 def test_a_summary_taken_from_the_report_is_not_shown_twice(tmp_path: Path) -> None:
@@ -345,6 +347,16 @@ def test_a_summary_taken_from_the_report_is_not_shown_twice(tmp_path: Path) -> N
         hits = {h.id: h for h in library.search(query).results}
         assert [s.page for s in hits["copied"].snippets] == [2], query
         assert [s.page for s in hits["own"].snippets] == [None, 2], query
+    # A page whose snippet shows another of its passages does not say the summary's.
+    elsewhere = ". ".join(["Cover notes on intake and forms"] * 40)
+    (tmp_path / "later.pdf").write_bytes(make_pdf(["Cover", paragraph + " " + elsewhere +
+                                                   " Referrals to a shelter go to managers."]))
+    catalog = write_catalog(tmp_path / "catalog.toml", [
+        {"id": "later", "title": "Later", "summary": paragraph, "path": "later.pdf"}])
+    later = Library(catalog=catalog, data=tmp_path / "data2", fetch=fast_fetch())
+    later.rebuild(offline=True)
+    hit = later.search("which managers handle a shelter referral?").results[0]
+    assert hit.snippets[0].page is None and "Referrals" in hit.snippets[1].text
 
 
 def test_a_long_question_is_not_offered_back_whole(tmp_path: Path) -> None:
@@ -360,16 +372,24 @@ def test_a_long_question_is_not_offered_back_whole(tmp_path: Path) -> None:
 
 
 def test_a_question_in_another_language_is_not_corrected_into_english(tmp_path: Path) -> None:
-    library = pdf_library(tmp_path, {"notes": ["Victims of human trafficking and persons."]})
+    """The library writes English words a step from the Spanish ones ("señales" -> "sales",
+    "cuáles" -> "cables"): a question in Spanish is not rewritten into them, while accented
+    names in an English query do not stop its corrections."""
+    library = pdf_library(tmp_path, {"notes": [
+        "Victims of human trafficking and persons; law, sales and cables; trends in trade."]})
     for asked in ("¿cómo reconocer a una víctima de trata de personas?",
                   "reconnaître une victime de la traite des personnes dans les hôtels",
                   "¿Cuáles son las señales de la trata de personas en una tienda?"):
         found = library.search(asked)
         assert found.suggestion is None and found.also == (), asked
     assert library.search("how to recognise victms").suggestion == "how to recognise victims"
-    # English queries hold some of those little words too: they are still corrected.
-    for typed in ("los angeles trafficing", "los angeles DA trafficing", "trafficing et al"):
-        assert "trafficking" in (library.search(typed).suggestion or ""), typed
+    # English queries hold some of those little words, and accented names, too: they are
+    # still corrected.
+    for typed in ("los angeles trafficing", "los angeles DA trafficing", "trafficing et al",
+                  "trafficing in México and Bogotá", "victms in são paulo",
+                  "café workers victms résumé"):
+        assert "traffick" in (library.search(typed).suggestion or "") or \
+            "victims" in (library.search(typed).suggestion or ""), typed
 
 
 def test_acronyms_are_learned_from_the_catalogs_names(tmp_path: Path) -> None:

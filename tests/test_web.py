@@ -492,3 +492,18 @@ def test_did_you_mean_a_question_ends_with_one_question_mark(client: Any) -> Non
     assert 'rel="nofollow">shelter for survivors?</a></p>' in html
     plain = client.get("/", query_string={"q": "shelterz"}).get_data(as_text=True)
     assert 'rel="nofollow">shelter</a>?</p>' in plain
+
+
+def test_a_report_given_as_the_catalog_is_said_on_every_page(tmp_path: Path) -> None:
+    """The server was started on a report by mistake: the front page says so as the search
+    does (503), not that the library's keeper must fix the catalog."""
+    from conftest import GUIDE, make_pdf
+
+    (tmp_path / "guide.pdf").write_bytes(make_pdf(GUIDE))
+    client = create_app(Library(catalog=tmp_path / "guide.pdf",
+                                data=tmp_path / "data")).test_client()
+    for path in ("/", "/?q=shelter", "/api/search?q=shelter"):
+        answer = client.get(path)
+        assert answer.status_code == 503, path
+        text = unescape(answer.get_data(as_text=True))
+        assert "is a report, not a catalog" in text and "keeper" not in text, path

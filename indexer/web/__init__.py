@@ -28,6 +28,7 @@ from ..errors import (
     CatalogError,
     IndexDamagedError,
     IndexMissingError,
+    NotACatalogError,
     NotFoundError,
     QueryError,
     SplibError,
@@ -209,6 +210,8 @@ def create_app(lib: Library, title: str = "Report library",
         else:
             try:
                 context["statuses"] = Counter(s.state for s in lib.status())
+            except NotACatalogError as exc:  # the server was started on a report
+                context["error"], status = str(exc), 503
             except CatalogError as exc:  # searching still works: the index answers
                 problems.append(f"The library's keeper must fix the catalog ({exc}); "
                                 "searches answer from the index as it was last built.")
