@@ -385,11 +385,13 @@ def test_a_question_in_another_language_is_not_corrected_into_english(tmp_path: 
     assert library.search("how to recognise victms").suggestion == "how to recognise victims"
     # English queries hold some of those little words, and accented names, too: they are
     # still corrected.
-    for typed in ("los angeles trafficing", "los angeles DA trafficing", "trafficing et al",
-                  "trafficing in México and Bogotá", "victms in são paulo",
-                  "café workers victms résumé"):
-        assert "traffick" in (library.search(typed).suggestion or "") or \
-            "victims" in (library.search(typed).suggestion or ""), typed
+    for typed, meant in (("los angeles trafficing", "trafficking"),
+                         ("los angeles DA trafficing", "trafficking"),
+                         ("trafficing et al", "trafficking"),
+                         ("trafficing in México and Bogotá", "trafficking"),
+                         ("victms in são paulo", "victims"),
+                         ("café workers victms résumé", "victims")):
+        assert meant in (library.search(typed).suggestion or ""), typed
 
 
 def test_acronyms_are_learned_from_the_catalogs_names(tmp_path: Path) -> None:
