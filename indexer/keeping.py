@@ -213,11 +213,16 @@ def expand(targets: Iterable[str]) -> list[str]:
             # folder's own path: "../new-reports" is fine).
             found.extend(str(p) for p in sorted(path.rglob("*"))
                          if p.is_file() and p.suffix.lower() in ADDABLE
-                         and not any(part.startswith(".")
-                                     for part in p.relative_to(path).parts))
+                         and not hidden(p, path))
         else:
             found.append(target)
     return found
+
+
+def hidden(path: Path, folder: Path) -> bool:
+    """Whether `path`, inside `folder`, is a hidden file or inside a hidden folder there (not
+    `folder`'s own path: "../new-reports" is fine)."""
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
 def title_from_name(name: str) -> str:

@@ -741,7 +741,7 @@ class Library:
 
     def _take_inbox(self, inbox: Path, progress: Progress) -> tuple[str, ...]:
         """Add the files in the drop folder `inbox` (moved into files/); what to tell."""
-        from .keeping import expand
+        from .keeping import expand, hidden
 
         if not inbox.is_dir():
             return ()
@@ -749,8 +749,7 @@ class Library:
         # What was dropped but is of no kind splib reads (a .zip, a .docx) stays and is named;
         # what the system or an open document leaves there (Thumbs.db, ~$draft.docx) is not.
         others = sorted(p for p in inbox.rglob("*") if p.is_file() and str(p) not in readable
-                        and not any(part.startswith((".", "~$"))
-                                    for part in p.relative_to(inbox).parts)
+                        and not hidden(p, inbox) and not p.name.startswith("~$")
                         and p.name.lower() not in SYSTEM_FILES)
         left = [f"Left {p.relative_to(inbox)} in {inbox.name}/: splib adds files ending .pdf, "
                 ".html, .txt or a picture's ending (unpack it, rename it, or save it as one of "

@@ -248,11 +248,12 @@ def _answer(searcher: Searcher, text: str, parsed: Parsed | None,
         answer = _Answer(q, ranked, ranked.reports)
     else:
         node, also = with_acronyms(parsed.node, glossary, is_english)
-        fixes = corrections(searcher, vocabulary, leaves(parsed.node))
+        typed = leaves(parsed.node)
+        fixes = corrections(searcher, vocabulary, typed)
         if not parsed.operators:
             # (the syntax of a query typed with operators stays as typed; "Did you mean"
             # offers the correction)
-            others, told = _alternatives(searcher, vocabulary, leaves(parsed.node), fixes)
+            others, told = _alternatives(searcher, vocabulary, typed, fixes)
             node = with_corrections(node, others)
             also += told
         answer = _keywords(searcher, vocabulary, run, node, parsed, ranking)

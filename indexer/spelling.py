@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 from .engine import FIELD_BOOSTS, TEXT_FIELDS, EngineQueryError, Searcher, Where
@@ -47,6 +47,15 @@ class Expansions:
         return written
 
 
+def _typed_words(nodes: Sequence[Word | Phrase] | Sequence[Node]) -> Iterator[tuple[Word, str]]:
+    """The plain words of `nodes` (no prefix, no fuzzy edits, in the text or no field), each
+    with its lower-case text: the words a correction, a code or a web name may stand for."""
+    for node in nodes:
+        if isinstance(node, Word) and not node.prefix and not node.edits \
+                and node.field in (None, *TEXT_FIELDS):
+            yield node, node.text.lower()
+
+
 def corrections(searcher: Searcher, vocabulary: Vocabulary,
                 nodes: Sequence[Word | Phrase] | Sequence[Node]) -> dict[str, str]:
     """Typed words the library never writes, each with the written word it most likely
@@ -60,12 +69,8 @@ def corrections(searcher: Searcher, vocabulary: Vocabulary,
     fixes: dict[str, str] = {}
     if _another_language(nodes):
         return fixes  # "víctima" is no typo of "victims" in a question asked in Spanish
-    for node in nodes:
-        if not isinstance(node, Word) or node.prefix or node.edits \
-                or node.field not in (None, *TEXT_FIELDS) or _acronym(node.text):
-            continue
-        typed = node.text.lower()
-        if len(typed) < 3 or not typed.isalpha() or typed in fixes:
+    for node, typed in _typed_words(nodes):
+        if _acronym(node.text) or len(typed) < 3 or not typed.isalpha() or typed in fixes:
             continue
         if vocabulary.count(typed) or any(searcher.has_term(f, typed) for f in WRITTEN_IN):
             continue  # a word the library writes is not a typo: it may be the subject
@@ -122,11 +127,7 @@ def split_codes(searcher: Searcher, vocabulary: Vocabulary,
     -> "h 2a"). A part the index leaves out ("a" of "a1", a stop word) makes no code: the
     phrase would be its number alone."""
     codes: dict[str, tuple[str, str]] = {}
-    for node in nodes:
-        if not isinstance(node, Word) or node.prefix or node.edits \
-                or node.field not in (None, *TEXT_FIELDS):
-            continue
-        typed = node.text.lower()
+    for _, typed in _typed_words(nodes):
         match = _JOINED_CODE.fullmatch(typed)
         if match is None or typed in codes or \
                 any(searcher.has_term(f, typed) for f in WRITTEN_IN):
@@ -150,11 +151,7 @@ def dotted_forms(searcher: Searcher, nodes: Sequence[Word | Phrase] | Sequence[N
     """Typed words that the reports also write as the first part of a web name, with up to
     three such names: "backpage" -> "backpage.com" (indexed as one word, as "U.S." is)."""
     found: dict[str, list[str]] = {}
-    for node in nodes:
-        if not isinstance(node, Word) or node.prefix or node.edits \
-                or node.field not in (None, *TEXT_FIELDS):
-            continue
-        typed = node.text.lower()
+    for _, typed in _typed_words(nodes):
         if len(typed) >= 3 and typed.isalpha() and typed not in found:
             forms = [t for t in searcher.terms_starting("body", typed + ".", 20)
                      if t.rsplit(".", 1)[-1] in _WEB_ENDINGS][:3]
